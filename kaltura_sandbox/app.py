@@ -1,0 +1,530 @@
+"""The WSGI application: routing, the API envelope, multirequest, CORS and the control surface.
+
+Routes:
+
+* ``/api_v3/...`` (``/api_v3/service/S/action/A``, ``/api_v3/index.php?service=S&action=A``,
+  ``/api_v3/service/multirequest``): the Kaltura API (reference §1).
+* ``/p/...``: media delivery (thumbnails, playManifest, raw files), handled by ``delivery.handle``.
+* ``/__control/...``: the test control surface, only when the server runs with ``--enable-control``.
+
+Every API answer is HTTP 200 with the error in-band, except the faults the control surface injects
+on purpose. An unexpected exception becomes ``INTERNAL_SERVERL_ERROR``; it is logged server-side
+(without request parameters, which may hold secrets) and never shown as a traceback.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import re
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+from . import delivery, ks as kslib, params as P, registry, serialize
+from .context import Call, SandboxConfig, Session
+from .control import Controls, Fault
+from .errors import ApiError
+from .store import Store
+
+log = logging.getLogger("kaltura_sandbox")
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, GET, HEAD, OPTIONS",
+    "Access-Control-Expose-Headers": "X-Kaltura, X-Kaltura-Session, X-Me, X-Kaltura-App",
+    "Access-Control-Max-Age": "86400",
+}
+SERVER_NAME = "kaltura-sandbox"
+#: Parameters the envelope consumes; they are not action arguments.
+COMMON_PARAMS = ("format", "clientTag", "apiVersion", "kalsig", "ignoreNull", "language", "callback")
+_PLACEHOLDER = re.compile(r"\{(\d+):result((?::[^{}]*)?)\}")
+MAX_FORM_MEMORY = 64 * 1024 * 1024
+
+
+@dataclass
+class ParsedRequest:
+    """The merged parameter tree and uploaded files of one HTTP request."""
+
+    params: dict
+    files: dict
+
+
+class SandboxApp:
+    """The sandbox WSGI application (see the module docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: SandboxConfig,
+        controls: Controls | None = None,
+        reset: Callable[[dict], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.controls = controls or Controls()
+        self._reset = reset
+        self._request_ids = itertools.count(1)
+
+    # -- WSGI entry point ------------------------------------------------------------------------
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        request = Request(environ)
+        request.max_form_memory_size = MAX_FORM_MEMORY
+        try:
+            response = self.route(request)
+        except HTTPException as exc:
+            response = exc.get_response(environ)
+        except Exception:  # noqa: BLE001 - last line of defence: never a traceback to the client
+            log.exception("unhandled error on %s %s", request.method, request.path)
+            response = Response("Internal server error", status=500, mimetype="text/plain")
+        try:
+            return response(environ, start_response)
+        finally:
+            request.close()
+
+    def route(self, request: Request) -> Response:
+        """Dispatch by path prefix."""
+        path = request.path
+        if path.startswith("/__control"):
+            if not self.config.enable_control:
+                return Response("Not found", status=404, mimetype="text/plain")
+            return self.control(request)
+        if path.startswith("/p/"):
+            return self._cors(delivery.handle(request, self.store, self.config))
+        if path.startswith("/api_v3"):
+            if request.method == "OPTIONS":
+                return self._cors(Response("", status=200))
+            return self._cors(self.api(request))
+        return Response("Not found", status=404, mimetype="text/plain")
+
+    @staticmethod
+    def _cors(response: Response) -> Response:
+        for name, value in CORS_HEADERS.items():
+            response.headers.setdefault(name, value)
+        requested = response.headers.get("Access-Control-Allow-Headers")
+        if requested is None:
+            response.headers["Access-Control-Allow-Headers"] = "*"
+        return response
+
+    # -- parameters ------------------------------------------------------------------------------
+
+    def parse(self, request: Request) -> ParsedRequest:
+        """Merge body, files, query and path parameters (reference §1.2)."""
+        body: dict = {}
+        content_type = request.headers.get("Content-Type", "").strip().lower()
+        files: dict = {}
+        if content_type == "application/json":
+            decoded = P.parse_json_object(request.get_data(as_text=True))
+            if decoded is not None:
+                body = P.stringify_json(decoded)
+        elif request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            form = request.form
+            if "json" in form and request.mimetype == "multipart/form-data":
+                decoded = P.parse_json_object(form["json"])
+                body = P.stringify_json(decoded) if decoded is not None else {}
+            else:
+                body = P.build_tree(form.items(multi=False))
+            files = P.build_tree(request.files.items(multi=False))
+        params = P.merge(body, files)
+        params = P.merge(params, P.build_tree(request.args.items(multi=False)))
+        params = P.merge(params, P.build_tree(P.path_pairs(request.path)))
+        return ParsedRequest(params=P.apply_nulls(_empty_arrays(params)), files=files)
+
+    # -- the API ---------------------------------------------------------------------------------
+
+    def api(self, request: Request) -> Response:
+        """One API request (single action or multirequest)."""
+        started = time.monotonic()
+        parsed = self.parse(request)
+        params = parsed.params
+        fmt = P.coerce_int(params.get("format"), "format") if params.get("format") else 2
+        if fmt not in serialize.SUPPORTED_FORMATS:
+            return _unknown_format_response(fmt)
+        service = str(params.get("service") or "").lower()
+        action = str(params.get("action") or "").lower()
+        is_multi = service == "multirequest"
+        key = "multirequest" if is_multi else f"{service}.{action}"
+        transport = self._transport_fault(key, request)
+        if transport is not None:
+            return transport
+        headers: dict[str, str] = {}
+        if is_multi:
+            result: Any = self.multirequest(params, request, headers)
+        else:
+            result = self.invoke(params, _files_tree(parsed.files), request, headers)
+        body, mimetype = serialize.render(
+            result, fmt, time.monotonic() - started, P.coerce_bool(params.get("ignoreNull"), "")
+            or False,
+        )
+        response = Response(body, status=200, content_type=f"{mimetype}; charset=utf-8")
+        response.headers["X-Me"] = SERVER_NAME
+        response.headers["X-Kaltura-Session"] = str(next(self._request_ids))
+        response.headers.update(headers)
+        return response
+
+    def _transport_fault(self, key: str, request: Request) -> Response | None:
+        """Apply latency, then any HTTP-level fault queued for this action."""
+        self.controls.count(key)
+        delay = self.controls.latency_for(key)
+        if delay > 0:
+            time.sleep(delay)
+        fault = self.controls.take_fault(key, transport=True)
+        if fault is None:
+            return None
+        if fault.kind in ("http_500", "http_503"):
+            status = 500 if fault.kind == "http_500" else 503
+            return Response(
+                f"<html><body><h1>{status}</h1>Injected by the sandbox control surface.</body></html>",
+                status=status,
+                mimetype="text/html",
+            )
+        if fault.kind == "stall":
+            time.sleep(max(0.0, fault.seconds))
+        _drop_connection(request)
+        return Response("", status=200)
+
+    def invoke(
+        self, params: dict, files: dict, request: Request, headers: dict[str, str]
+    ) -> Any:
+        """Run one action and return its result, or the ``ApiError`` it raised."""
+        service = str(params.get("service") or "")
+        action = str(params.get("action") or "")
+        try:
+            return self._invoke(service, action, params, files, request)
+        except ApiError as error:
+            headers.update(error.headers)
+            return error
+        except Exception:  # noqa: BLE001 - unexpected bugs become Kaltura's generic error
+            log.exception("internal error in %s.%s", service.lower(), action.lower())
+            return ApiError("INTERNAL_SERVERL_ERROR")
+
+    def _invoke(
+        self, service: str, action_name: str, params: dict, files: dict, request: Request
+    ) -> Any:
+        if not service:
+            raise ApiError("SERVICE_NOT_SPECIFIED")
+        if not action_name:
+            raise ApiError("ACTION_NOT_SPECIFIED")
+        action = registry.lookup(service, action_name)
+        if action is None:
+            if registry.service_exists(service):
+                raise ApiError("ACTION_DOES_NOT_EXISTS", ACTION_NAME=action_name,
+                               SERVICE_NAME=service)
+            raise ApiError("SERVICE_DOES_NOT_EXISTS", SRV_NAME=service)
+        fault = self.controls.take_fault(action.key, transport=False)
+        if fault is not None:
+            raise fault.error()
+        ks_string = _ks_param(params)
+        session, partner_id = self._authenticate(action, ks_string, params)
+        if session is not None:
+            self._authorize(action, session)
+            if not session.is_anonymous:
+                self.store.ensure_user(session.partner_id, session.user_id, self.config.clock())
+        call = Call(
+            store=self.store,
+            config=self.config,
+            params=_action_params(params),
+            files=files,
+            session=session,
+            ks=ks_string or None,
+            partner_id=partner_id,
+            base_url=request.host_url.rstrip("/"),
+            service=action.service,
+            action=action.name,
+        )
+        return action.handler(call)
+
+    # -- sessions and permissions ----------------------------------------------------------------
+
+    def _authenticate(
+        self, action: registry.Action, ks_string: str, params: dict
+    ) -> tuple[Session | None, int | None]:
+        """The session and partner of the call; ``MISSING_KS``/``INVALID_KS``/``SERVICE_FORBIDDEN``."""
+        requested_partner = _partner_param(params)
+        if action.ks == "none":
+            return None, requested_partner
+        if not ks_string:
+            if action.ks == "optional":
+                return None, requested_partner
+            if requested_partner is not None and self.store.partner(requested_partner):
+                raise forbidden(action)
+            raise ApiError("MISSING_KS")
+        now = self.config.clock()
+        session = kslib.validate(ks_string, self.store, now)
+        if self.controls.note_ks(ks_string, now):
+            raise kslib.invalid_ks("EXPIRED")
+        return session, session.partner_id
+
+    def _authorize(self, action: registry.Action, session: Session) -> None:
+        """``SERVICE_FORBIDDEN`` when a non-admin session's role lacks the action's permission."""
+        if session.is_admin or not (action.admin_only or action.permission):
+            return
+        role = self._role_of(session)
+        if role is None:
+            raise forbidden(action)
+        if action.permission and role.grants(action.permission):
+            return
+        if not action.permission and role.is_admin_role:
+            return
+        raise forbidden(action)
+
+    def _role_of(self, session: Session):  # noqa: ANN202 - Role | None
+        """The role a session acts with: ``setrole``, else the user's own role, else none."""
+        ref = session.set_role
+        if ref is not None:
+            if ref.lstrip("-").isdigit() and int(ref) < 0:
+                raise ApiError("INVALID_SET_ROLE")
+            role = self.store.role(session.partner_id, ref)
+            if role is None:
+                raise ApiError("UNKNOWN_ROLE_ID")
+            return role
+        if session.is_anonymous:
+            return None
+        user = self.store.user(session.partner_id, session.user_id)
+        if user is not None and user["role_ids"]:
+            return self.store.role(session.partner_id, user["role_ids"].split(",")[0])
+        return None
+
+    # -- multirequest ----------------------------------------------------------------------------
+
+    def multirequest(self, params: dict, request: Request, headers: dict[str, str]) -> list:
+        """Run the numbered sub-requests in order, resolving ``{N:result:path}`` references."""
+        indexes = sorted(int(k) for k in params if str(k).isdigit())
+        results: list[Any] = []
+        shared = {name: params[name] for name in ("ks", "clientTag", "partnerId") if name in params}
+        for index in indexes:
+            sub = params.get(str(index))
+            if not isinstance(sub, dict) or not sub.get("service") or not sub.get("action"):
+                break
+            sub = {**shared, **{k: v for k, v in sub.items() if k != "format"}}
+            sub = _substitute(sub, results)
+            sub_files = _files_tree(sub)
+            key = f"{str(sub['service']).lower()}.{str(sub['action']).lower()}"
+            self.controls.count(key)
+            result = self.invoke(sub, sub_files, request, {})
+            results.append(serialize.ExceptionResult(result) if isinstance(result, ApiError)
+                           else result)
+        del headers  # sub-request errors do not add HTTP headers
+        return results
+
+    # -- control surface -------------------------------------------------------------------------
+
+    def control(self, request: Request) -> Response:
+        """``/__control/<name>``: JSON in, JSON out (see README)."""
+        name = request.path[len("/__control"):].strip("/")
+        try:
+            payload = request.get_json(silent=True) or {}
+            if not isinstance(payload, dict):
+                raise ValueError("the body must be a JSON object")
+            result = self._control_action(name, request.method, payload)
+        except (ValueError, TypeError, KeyError) as exc:
+            return _json_response({"error": str(exc)}, status=400)
+        if result is None:
+            return _json_response({"error": f"unknown control {request.method} {name}"}, 404)
+        return _json_response(result)
+
+    def _control_action(self, name: str, method: str, payload: dict) -> Any:
+        handlers: dict[tuple[str, str], Callable[[dict], Any]] = {
+            ("POST", "reset"): self._control_reset,
+            ("POST", "latency"): self._control_latency,
+            ("POST", "fault"): self._control_fault,
+            ("POST", "expire_sessions"): self._control_expire,
+            ("GET", "calls"): lambda _: self.controls.snapshot(),
+            ("POST", "calls/reset"): self._control_calls_reset,
+            ("POST", "partner"): self._control_partner,
+            ("POST", "fail_conversion"): self._control_fail_conversion,
+            ("POST", "conversion_delay"): self._control_conversion_delay,
+            ("GET", "credentials"): self._control_credentials,
+        }
+        handler = handlers.get((method, name))
+        return None if handler is None else handler(payload)
+
+    def _control_reset(self, payload: dict) -> dict:
+        if self._reset is None:
+            raise ValueError("reset is not available")
+        seed = payload.get("seed", "demo")
+        if seed not in ("demo", "none"):
+            raise ValueError("seed must be 'demo' or 'none'")
+        self._reset({"seed": seed, "entries": payload.get("entries")})
+        self.controls.reset()
+        return {"ok": True, "seed": seed}
+
+    def _control_latency(self, payload: dict) -> dict:
+        seconds = float(payload.get("seconds", 0))
+        action = payload.get("action")
+        self.controls.set_latency(seconds, str(action) if action else None)
+        return {"ok": True}
+
+    def _control_fault(self, payload: dict) -> dict:
+        fault = Fault(
+            action=str(payload["action"]),
+            count=int(payload.get("count", 1)),
+            kind=str(payload.get("kind", "api_error")),
+            code=str(payload.get("code", "INTERNAL_SERVERL_ERROR")),
+            seconds=float(payload.get("seconds", 30.0)),
+        )
+        self.controls.add_fault(fault)
+        return {"ok": True}
+
+    def _control_expire(self, _: dict) -> dict:
+        self.controls.expire_sessions(self.config.clock())
+        return {"ok": True}
+
+    def _control_calls_reset(self, _: dict) -> dict:
+        self.controls.reset_calls()
+        return {"ok": True}
+
+    def _control_partner(self, payload: dict) -> dict:
+        partner_id = payload.pop("partner_id", None) or payload.pop("partnerId", None)
+        if partner_id is None:
+            partners = self.store.partners()
+            if not partners:
+                raise ValueError("no partner")
+            partner_id = partners[0].id
+        fields = {k: (int(v) if isinstance(v, bool) else v) for k, v in payload.items()}
+        self.store.update_partner(int(partner_id), **fields)
+        return {"ok": True, "partnerId": int(partner_id)}
+
+    def _control_fail_conversion(self, payload: dict) -> dict:
+        from . import media_store
+
+        entry_id = payload.get("entry_id") or payload.get("entryId")
+        if not entry_id:
+            raise ValueError("entry_id is required")
+        media_store.fail_conversion(self.store, str(entry_id))
+        return {"ok": True}
+
+    def _control_conversion_delay(self, payload: dict) -> dict:
+        self.config.conversion_delay = max(0.0, float(payload["seconds"]))
+        return {"ok": True, "seconds": self.config.conversion_delay}
+
+    def _control_credentials(self, _: dict) -> dict:
+        from .seed import credentials
+
+        return credentials(self.store)
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def forbidden(action: registry.Action) -> ApiError:
+    """``SERVICE_FORBIDDEN`` for ``service->action`` with the ``X-Kaltura`` headers."""
+    error = ApiError("SERVICE_FORBIDDEN", SERVICE=f"{action.service}->{action.name}")
+    error.headers["X-Kaltura"] = "error-SERVICE_FORBIDDEN"
+    error.headers["X-Kaltura-App"] = f"exiting on error SERVICE_FORBIDDEN - {error.message}"
+    return error
+
+
+def _ks_param(params: dict) -> str:
+    value = params.get("ks")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _partner_param(params: dict) -> int | None:
+    for name in ("partnerId", "p"):
+        value = params.get(name)
+        if isinstance(value, (str, int)) and str(value).strip().lstrip("-").isdigit():
+            return int(value)
+    return None
+
+
+def _action_params(params: dict) -> dict:
+    """The action's own arguments: everything except the envelope's parameters."""
+    return {k: v for k, v in params.items() if k not in ("service", "action", *COMMON_PARAMS)}
+
+
+def _files_tree(tree: dict) -> dict:
+    """The uploaded files found anywhere in a parameter tree, by top-level name."""
+    return {k: v for k, v in tree.items() if isinstance(v, FileStorage)}
+
+
+def _empty_arrays(tree: Any) -> Any:
+    """The Python client sends an empty array as ``{"-": ""}``; make that ``[]``."""
+    if isinstance(tree, dict):
+        if set(tree) == {"-"}:
+            return []
+        return {k: _empty_arrays(v) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_empty_arrays(v) for v in tree]
+    return tree
+
+
+def _substitute(tree: Any, results: list) -> Any:
+    """Replace ``{N:result[:path]}`` in string values with earlier results (1-based N)."""
+    if isinstance(tree, dict):
+        return {k: _substitute(v, results) for k, v in tree.items()}
+    if isinstance(tree, list):
+        return [_substitute(v, results) for v in tree]
+    if isinstance(tree, str) and "{" in tree:
+        return _PLACEHOLDER.sub(lambda m: _reference(m, results), tree)
+    return tree
+
+
+def _reference(match: re.Match, results: list) -> str:
+    number = int(match.group(1))
+    if number < 1 or number > len(results):
+        return ""
+    value: Any = results[number - 1]
+    path = [p for p in match.group(2).split(":") if p]
+    for index, step in enumerate(path):
+        value = _step(value, step, path[index + 1:])
+        if step == "_all":
+            break
+    return _as_text(value)
+
+
+def _step(value: Any, step: str, rest: list[str]) -> Any:
+    if isinstance(value, serialize.ExceptionResult) or value is None:
+        return None
+    if step == "_all" and isinstance(value, list):
+        field = rest[0] if rest else None
+        items = [item.get(field) if field and isinstance(item, dict) else item for item in value]
+        return ",".join(_as_text(item) for item in items)
+    if isinstance(value, dict):
+        return value.get(step)
+    if isinstance(value, list) and step.isdigit():
+        position = int(step)
+        return value[position] if position < len(value) else None
+    return None
+
+
+def _as_text(value: Any) -> str:
+    if value is None or isinstance(value, (dict, list, serialize.ExceptionResult)):
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else ""
+    return str(value)
+
+
+def _unknown_format_response(fmt: int | None) -> Response:
+    """Kaltura answers an unknown ``format`` with an empty body and ``X-Kaltura`` headers."""
+    response = Response("", status=200)
+    response.headers["X-Kaltura"] = "error-UNKNOWN_RESPONSE_FORMAT"
+    response.headers["X-Kaltura-App"] = (
+        f"exiting on error UNKNOWN_RESPONSE_FORMAT - Response format provided [{fmt}] "
+        "is not recognized by server"
+    )
+    return response
+
+
+def _json_response(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data), status=status, mimetype="application/json")
+
+
+def _drop_connection(request: Request) -> None:
+    """Close the client connection without an HTTP response (the ``drop`` fault)."""
+    sock = request.environ.get("werkzeug.socket")
+    if isinstance(sock, socket.socket):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass

@@ -1,0 +1,129 @@
+"""The `portal` command: database migrations, users, hubs, memberships, plans and demo data.
+
+Each command is a thin wrapper over the same service functions the views call.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from portal import db
+from portal.models import Plan, Role
+
+
+def main() -> None:
+    """Entry point of the `portal` console script."""
+    from portal import create_app
+
+    FlaskGroup(create_app=lambda: create_app(), help="Kaltura Hub Portal administration.")(prog_name="portal")
+
+
+def register(app: Flask) -> None:
+    for command in (migrate, create_user, create_hub, add_member, set_plan, seed_demo):
+        app.cli.add_command(command)
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+@click.command("migrate")
+@click.option("--revision", default="head", show_default=True, help="Target revision (e.g. -1 to step back).")
+@with_appcontext
+def migrate(revision: str) -> None:
+    """Bring the database schema to REVISION (upgrade or downgrade)."""
+    from portal import migrations
+
+    migrations.migrate(db.engine(), revision)
+    click.echo(f"Database at {migrations.current_revision(db.engine())}.")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", default="", help="Display name (defaults to the part before @).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--support", is_flag=True, help="Make the user support staff (read-only everywhere).")
+@with_appcontext
+def create_user(email: str, name: str, password: str, support: bool) -> None:
+    """Create a portal user who can sign in with EMAIL."""
+    from portal.accounts.services import AccountError
+    from portal.accounts.services import create_user as create
+
+    try:
+        user = create(db.session(), email=email, display_name=name, password=password, is_support=support)
+    except AccountError as error:
+        _fail(error.message)
+    click.echo(f"Created {user.email}{' (support)' if support else ''}.")
+
+
+@click.command("create-hub")
+@click.argument("slug")
+@click.argument("name")
+@click.option("--plan", type=click.Choice([p.value for p in Plan]), default=Plan.FREE.value, show_default=True)
+@with_appcontext
+def create_hub(slug: str, name: str, plan: str) -> None:
+    """Create a hub called NAME at /hubs/SLUG."""
+    from portal.hubs.services import HubError
+    from portal.hubs.services import create_hub as create
+
+    try:
+        hub = create(db.session(), name=name, slug=slug, plan=Plan(plan))
+    except HubError as error:
+        _fail(error.message)
+    click.echo(f"Created hub {hub.slug} ({hub.plan.label}).")
+
+
+@click.command("add-member")
+@click.argument("slug")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.PARTICIPANT.value, show_default=True)
+@with_appcontext
+def add_member(slug: str, email: str, role: str) -> None:
+    """Add the user with EMAIL to hub SLUG."""
+    from portal.hubs.services import HubError
+    from portal.hubs.services import add_member as add
+
+    try:
+        add(db.session(), hub=_hub(slug), email=email, role=Role(role), actor=None)
+    except HubError as error:
+        _fail(error.message)
+    click.echo(f"Added {email} to {slug} as {role}.")
+
+
+@click.command("set-plan")
+@click.argument("slug")
+@click.argument("plan", type=click.Choice([p.value for p in Plan]))
+@with_appcontext
+def set_plan(slug: str, plan: str) -> None:
+    """Put hub SLUG on PLAN."""
+    from portal.hubs.services import set_plan as change
+
+    change(db.session(), hub=_hub(slug), plan=Plan(plan), actor=None)
+    click.echo(f"{slug} is on the {Plan(plan).label} plan.")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Create the demo users, hubs and memberships (safe to run again)."""
+    from portal.demo import DEMO_PASSWORD, USERS
+    from portal.demo import seed_demo as seed
+
+    created = seed(db.session())
+    click.echo("Demo data: " + (f"created {len(created)} records." if created else "already in place."))
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+    for user in USERS:
+        click.echo(f"  {user.email:<28} {user.description}")
+
+
+def _hub(slug: str):  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+
+    from portal.models import Hub
+
+    hub = db.session().scalar(sa.select(Hub).where(Hub.slug == slug))
+    if hub is None:
+        _fail(f"No hub has the slug {slug!r}.")
+    return hub

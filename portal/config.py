@@ -1,0 +1,117 @@
+"""Configuration: safe development defaults, overridden by ``PORTAL_*`` environment variables.
+
+Every variable is documented in the README. Production refuses to start with a missing or
+default secret; development generates its keys once and keeps them under ``instance/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("development", "testing", "production")
+
+#: Variables production cannot run without, and what each protects.
+REQUIRED_IN_PRODUCTION = {
+    "SECRET_KEY": "signs session cookies and CSRF tokens",
+    "ENCRYPTION_KEYS": "encrypts Kaltura App Tokens at rest",
+    "DATABASE_URL": "where the portal keeps its data",
+}
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the message names the variable to set."""
+
+
+def defaults(instance_path: Path) -> dict[str, Any]:
+    """The settings every environment starts from."""
+    return {
+        "ENV": "development",
+        "SECRET_KEY": None,
+        "ENCRYPTION_KEYS": None,
+        "DATABASE_URL": f"sqlite:///{instance_path / 'portal.sqlite3'}",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "LOGIN_LIMIT_PER_ADDRESS": "20 per 5 minutes",
+        "LOGIN_LIMIT_PER_ACCOUNT": "5 per 5 minutes",
+        "TRUSTED_HOSTS": None,
+        "PROXY_HOPS": 0,
+        "SESSION_HOURS": 12,
+        "PASSWORD_HASH_METHOD": "scrypt",
+        # Kaltura gateway (issue 4): which hosts an admin may point a hub at.
+        "KALTURA_ALLOWED_HOSTS": None,
+        "KALTURA_HTTP_HOSTS": None,
+        "KALTURA_PRIVATE_HOSTS": None,
+        "KALTURA_CUSTOM_HOSTS": False,
+        "KALTURA_TIMEOUT": 10.0,
+        "KALTURA_SANDBOX_URL": None,
+    }
+
+
+def load(instance_path: Path, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Merge defaults, the environment and explicit overrides, then check them."""
+    config = defaults(instance_path)
+    config.update(_from_environment(config))
+    config.update(overrides or {})
+    if config["ENV"] not in ENVIRONMENTS:
+        raise ConfigError(f"PORTAL_ENV must be one of {', '.join(ENVIRONMENTS)}, not {config['ENV']!r}.")
+    if config["ENV"] == "production":
+        _check_production(config)
+    else:
+        _fill_development_keys(config, instance_path)
+    return config
+
+
+def _from_environment(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Read ``PORTAL_<NAME>`` for every known setting, converted to the default's type."""
+    found: dict[str, Any] = {}
+    for name, default in config.items():
+        raw = os.environ.get(f"PORTAL_{name}")
+        if raw is None:
+            continue
+        if isinstance(default, bool):
+            found[name] = raw.strip().lower() in {"1", "true", "yes", "on"}
+        elif isinstance(default, int):
+            found[name] = int(raw)
+        elif isinstance(default, float):
+            found[name] = float(raw)
+        else:
+            found[name] = raw
+    return found
+
+
+def _check_production(config: dict[str, Any]) -> None:
+    """Refuse to start production with a missing secret, naming the variable to set."""
+    env_names = {name: f"PORTAL_{name}" for name in REQUIRED_IN_PRODUCTION}
+    for name, purpose in REQUIRED_IN_PRODUCTION.items():
+        if not os.environ.get(env_names[name]) and not config.get(name):
+            raise ConfigError(f"Set {env_names[name]}: it {purpose}, and production has no default.")
+    if len(str(config["SECRET_KEY"])) < 32:
+        raise ConfigError("PORTAL_SECRET_KEY is too short: use at least 32 random characters.")
+    if str(config["DATABASE_URL"]).startswith("sqlite"):
+        raise ConfigError("PORTAL_DATABASE_URL points at SQLite; production needs PostgreSQL.")
+
+
+def _fill_development_keys(config: dict[str, Any], instance_path: Path) -> None:
+    """Generate development keys once and keep them under ``instance/`` so restarts keep sessions."""
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _instance_secret(instance_path / "secret_key", lambda: secrets.token_urlsafe(48))
+    if not config.get("ENCRYPTION_KEYS"):
+        config["ENCRYPTION_KEYS"] = _instance_secret(instance_path / "encryption_keys", _new_keyring)
+
+
+def _new_keyring() -> str:
+    return "dev1:" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def _instance_secret(path: Path, make: Any) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # Written owner-only: these keys decrypt the development database's App Tokens.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(make())
+    return path.read_text().strip()

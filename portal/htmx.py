@@ -1,0 +1,45 @@
+"""The one place that knows HTMX headers.
+
+Fragments are named blocks of the full-page template: an HTMX request gets the block, any other
+request gets the whole page, so every interaction still works as a plain form or link.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, make_response, render_template, request
+from jinja2_fragments.flask import render_block
+
+
+def is_htmx() -> bool:
+    """True for an HTMX request that wants a fragment.
+
+    Boosted links and forms, and history restores, swap the whole body: they get the full page.
+    """
+    details = request.htmx
+    return bool(details) and not details.boosted and not details.history_restore_request
+
+
+def render(template: str, *, block: str | None = None, status: int = 200, **context: Any) -> Response:
+    """Render ``block`` of ``template`` for HTMX requests, the full page otherwise."""
+    if block is not None and is_htmx():
+        body = render_block(template, block, **context)
+    else:
+        body = render_template(template, **context)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def hx_redirect(url: str) -> Response:
+    """Make HTMX do a full navigation (used after an HTMX action that leaves the page)."""
+    response = make_response("", 204)
+    response.headers["HX-Redirect"] = url
+    return response
+
+
+def hx_trigger(response: Response, event: str) -> Response:
+    """Let other regions of the page refresh themselves (``hx-trigger="event from:body"``)."""
+    response.headers["HX-Trigger"] = event
+    return response

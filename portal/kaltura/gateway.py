@@ -1,0 +1,352 @@
+"""The Kaltura gateway: the one object the rest of the portal uses to talk to Kaltura.
+
+Build one per process from the settings (``KalturaGateway.from_config(app.config)``) and share it:
+it holds the pooled HTTP session and the session (KS) cache, and it is thread-safe. Every method
+takes the hub's service URL and a decrypted :class:`~portal.kaltura.tokens.AppToken`, mints or
+reuses a session, and returns typed values from :mod:`portal.kaltura.types`. Failures are the
+typed errors of :mod:`portal.kaltura.errors`.
+
+Which token to pass (DESIGN §3.1): the *client* token for anything done as a portal user (listing,
+searching, uploading); the *server* token for user lookup/provisioning, conversion profiles and
+diagnostics.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from portal.kaltura.client import KalturaClient, RetryPolicy, Timeouts
+from portal.kaltura.errors import KalturaApiError, KalturaUnavailable, NotFound
+from portal.kaltura.outbound import OutboundPolicy, ServiceUrl
+from portal.kaltura.sessions import DEFAULT_SESSION_EXPIRY, SessionCache, SessionManager
+from portal.kaltura.tokens import AppToken
+from portal.kaltura.types import (
+    PICKER_STATUSES,
+    ConversionProfile,
+    EntryStatus,
+    FlavorParams,
+    FourKResult,
+    KalturaUser,
+    MediaEntry,
+    MediaPage,
+    MediaType,
+    SessionInfo,
+    SessionType,
+    as_int,
+)
+
+MAX_PAGE_SIZE = 500  # Kaltura clamps pageSize to [0, 500] (reference §4.1)
+
+
+def _hosts(value: Any) -> list[str]:
+    if not value:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [item.strip() for item in items if item and item.strip()]
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """Everything the gateway needs from configuration. See :meth:`OutboundPolicy.from_settings`
+    for the meaning of the three host lists."""
+
+    allowed_hosts: str | Sequence[str] | None = None
+    http_hosts: str | Sequence[str] | None = None
+    private_hosts: str | Sequence[str] | None = None
+    allow_custom_hosts: bool = False
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    session_expiry: int | None = DEFAULT_SESSION_EXPIRY
+    session_lifetime_fraction: float = 0.8
+    max_response_bytes: int = 8 * 1024 * 1024
+    client_tag: str = "kaltura-hub-portal"
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> GatewaySettings:
+        """Read the portal's ``KALTURA_*`` settings.
+
+        ``KALTURA_SANDBOX_URL`` (development) is added to the allow-list as given: an
+        ``http://127.0.0.1:PORT`` sandbox becomes an allowed plain-http host on that port.
+        """
+        allowed = config.get("KALTURA_ALLOWED_HOSTS")
+        http_hosts = _hosts(config.get("KALTURA_HTTP_HOSTS"))
+        sandbox = config.get("KALTURA_SANDBOX_URL")
+        allowed_list = _hosts(allowed) if allowed else ["saas"]
+        if sandbox:
+            allowed_list.append(str(sandbox).rstrip("/"))
+        read = float(config.get("KALTURA_TIMEOUT") or Timeouts.read)
+        return cls(
+            allowed_hosts=allowed_list,
+            http_hosts=http_hosts,
+            private_hosts=_hosts(config.get("KALTURA_PRIVATE_HOSTS")),
+            allow_custom_hosts=bool(config.get("KALTURA_CUSTOM_HOSTS")),
+            timeouts=Timeouts(connect=min(read, Timeouts.connect), read=read),
+        )
+
+    def policy(self) -> OutboundPolicy:
+        return OutboundPolicy.from_settings(
+            self.allowed_hosts, self.http_hosts, self.private_hosts, allow_custom_hosts=self.allow_custom_hosts
+        )
+
+
+class KalturaGateway:
+    """The portal's facade over Kaltura: service-URL policy, pooled client and session cache."""
+
+    def __init__(
+        self,
+        settings: GatewaySettings | None = None,
+        *,
+        policy: OutboundPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings or GatewaySettings()
+        self.policy = policy or self.settings.policy()
+        self.client = KalturaClient(
+            self.policy,
+            timeouts=self.settings.timeouts,
+            retry=self.settings.retry,
+            client_tag=self.settings.client_tag,
+            max_response_bytes=self.settings.max_response_bytes,
+            sleep=sleep,
+        )
+        cache = SessionCache(lifetime_fraction=self.settings.session_lifetime_fraction, clock=clock)
+        self.sessions = SessionManager(self.client, cache, expiry=self.settings.session_expiry)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> KalturaGateway:
+        return cls(GatewaySettings.from_config(config))
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> KalturaGateway:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- service URLs ---------------------------------------------------------------------
+
+    def check_service_url(self, url: str) -> ServiceUrl:
+        """The canonical service URL, or :class:`OutboundBlocked` with a reason and fix (no network)."""
+        return self.policy.check_url(url)
+
+    def service_url_choices(self) -> list[tuple[str, str]]:
+        """``(url, label)`` pairs for the settings form's select box."""
+        return self.policy.choices()
+
+    def ping(self, service_url: str | ServiceUrl) -> None:
+        """Check that a Kaltura API answers at ``service_url`` (``system.ping``).
+
+        Any well-formed Kaltura answer counts, an API error included: it proves a Kaltura server
+        is there. Raises :class:`KalturaUnavailable` or :class:`OutboundBlocked` otherwise.
+        """
+        try:
+            self.client.call(self._target(service_url), "system", "ping")
+        except KalturaApiError:
+            return
+
+    # --- sessions and generic calls -----------------------------------------------------
+
+    def start_session(
+        self,
+        service_url: str | ServiceUrl,
+        token: AppToken,
+        user_id: str | None = None,
+        *,
+        session_type: SessionType | None = None,
+    ) -> SessionInfo:
+        """A session for ``user_id`` from ``token``: cached, or minted with two calls."""
+        return self.sessions.session(self._target(service_url), token, user_id, session_type)
+
+    def call(
+        self,
+        service_url: str | ServiceUrl,
+        token: AppToken,
+        service: str,
+        action: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        user_id: str | None = None,
+        session_type: SessionType | None = None,
+        retry: bool | None = None,
+    ) -> Any:
+        """Call any action with a session from ``token``; one re-mint and retry on ``INVALID_KS``.
+
+        Other modules of ``portal.kaltura`` build on this; the rest of the portal should prefer the
+        typed methods below.
+        """
+        target = self._target(service_url)
+
+        def operation(ks: str) -> Any:
+            return self.client.call(target, service, action, params, ks=ks, retry=retry)
+
+        return self.sessions.run(target, token, user_id, session_type, operation)
+
+    # --- media ------------------------------------------------------------------------------
+
+    def list_media(
+        self,
+        service_url: str | ServiceUrl,
+        token: AppToken,
+        user_id: str | None = None,
+        *,
+        page: int = 1,
+        page_size: int = 30,
+        free_text: str | None = None,
+        media_types: Iterable[MediaType | int] | None = None,
+        statuses: Iterable[EntryStatus | int] = PICKER_STATUSES,
+        order_by: str = "-createdAt",
+        session_type: SessionType | None = SessionType.USER,
+    ) -> MediaPage:
+        """One page of ``media.list`` as ``user_id``: ready media and media still being processed.
+
+        ``statuses`` is sent as ``statusIn`` because Kaltura lists READY entries only by default.
+        """
+        page = max(1, int(page))
+        page_size = min(MAX_PAGE_SIZE, max(1, int(page_size)))
+        params = {
+            "filter": self._media_filter(free_text, media_types, statuses, order_by),
+            "pager": {"objectType": "KalturaFilterPager", "pageSize": page_size, "pageIndex": page},
+        }
+        answer = self.call(service_url, token, "media", "list", params, user_id=user_id, session_type=session_type)
+        objects = answer.get("objects") if isinstance(answer, dict) else None
+        entries = tuple(MediaEntry.from_kaltura(item) for item in objects or () if isinstance(item, dict))
+        total = as_int(answer.get("totalCount"), len(entries)) if isinstance(answer, dict) else len(entries)
+        return MediaPage(entries, total or 0, page, page_size)
+
+    def count_entries(
+        self,
+        service_url: str | ServiceUrl,
+        token: AppToken,
+        user_id: str | None = None,
+        *,
+        free_text: str | None = None,
+        media_types: Iterable[MediaType | int] | None = None,
+        statuses: Iterable[EntryStatus | int] = PICKER_STATUSES,
+        session_type: SessionType | None = SessionType.USER,
+    ) -> int:
+        """How many entries ``user_id`` can list (Kaltura's ``totalCount`` of a one-item page)."""
+        listing = self.list_media(
+            service_url, token, user_id, page=1, page_size=1, free_text=free_text,
+            media_types=media_types, statuses=statuses, session_type=session_type,
+        )
+        return listing.total_count
+
+    @staticmethod
+    def _media_filter(
+        free_text: str | None,
+        media_types: Iterable[MediaType | int] | None,
+        statuses: Iterable[EntryStatus | int],
+        order_by: str,
+    ) -> dict[str, Any]:
+        media_filter: dict[str, Any] = {
+            "objectType": "KalturaMediaEntryFilter",
+            "orderBy": order_by,
+            "statusIn": ",".join(str(int(s)) for s in statuses),
+        }
+        if free_text and free_text.strip():
+            media_filter["freeText"] = free_text.strip()
+        if media_types:
+            media_filter["mediaTypeIn"] = ",".join(str(int(m)) for m in media_types)
+        return media_filter
+
+    # --- users (server token) -----------------------------------------------------------
+
+    def get_user(self, service_url: str | ServiceUrl, token: AppToken, user_id: str) -> KalturaUser | None:
+        """``user.get``: the Kaltura user, or ``None`` when there is no such user."""
+        try:
+            answer = self.call(service_url, token, "user", "get", {"userId": user_id})
+        except NotFound:
+            return None
+        return KalturaUser.from_kaltura(answer) if isinstance(answer, dict) else None
+
+    def add_user(
+        self,
+        service_url: str | ServiceUrl,
+        token: AppToken,
+        user_id: str,
+        *,
+        email: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        screen_name: str | None = None,
+    ) -> KalturaUser:
+        """``user.add``: a partner member without KMC login (no password, not admin). Sent once, never retried."""
+        user = {
+            "objectType": "KalturaUser",
+            "id": user_id,
+            "email": email,
+            "firstName": first_name,
+            "lastName": last_name,
+            "screenName": screen_name,
+        }
+        answer = self.call(service_url, token, "user", "add", {"user": user}, retry=False)
+        if not isinstance(answer, dict):
+            raise KalturaUnavailable("invalid_body", "user.add returned no user", call="user.add")
+        return KalturaUser.from_kaltura(answer)
+
+    # --- conversion profiles and 4K --------------------------------------------------------
+
+    def default_conversion_profile(self, service_url: str | ServiceUrl, token: AppToken) -> ConversionProfile:
+        """``conversionProfile.getDefault``: the profile Kaltura applies to new uploads."""
+        answer = self.call(service_url, token, "conversionProfile", "getDefault")
+        if not isinstance(answer, dict):
+            raise KalturaUnavailable("invalid_body", "no conversion profile", call="conversionProfile.getDefault")
+        return ConversionProfile.from_kaltura(answer)
+
+    def flavor_params(self, service_url: str | ServiceUrl, token: AppToken, ids: Iterable[int]) -> list[FlavorParams]:
+        """``flavorParams.list(idIn=ids)``. Kaltura hides params the account may not use (4K without the feature)."""
+        wanted = sorted({int(i) for i in ids})
+        if not wanted:
+            return []
+        params = {
+            "filter": {"objectType": "KalturaFlavorParamsFilter", "idIn": ",".join(map(str, wanted))},
+            "pager": {"objectType": "KalturaFilterPager", "pageSize": MAX_PAGE_SIZE, "pageIndex": 1},
+        }
+        answer = self.call(service_url, token, "flavorParams", "list", params)
+        objects = answer.get("objects") if isinstance(answer, dict) else None
+        return [FlavorParams.from_kaltura(item) for item in objects or () if isinstance(item, dict)]
+
+    def check_4k(self, service_url: str | ServiceUrl, token: AppToken) -> FourKResult:
+        """Whether new uploads get a 4K (2160p) flavor, from the default conversion profile.
+
+        ``supported`` is ``None`` ("could not verify") when Kaltura refuses to show the profile,
+        typically ``SERVICE_FORBIDDEN`` for a session whose role lacks transcoding permissions.
+        Transport failures still raise.
+        """
+        try:
+            profile = self.default_conversion_profile(service_url, token)
+            params = self.flavor_params(service_url, token, profile.flavor_params_ids)
+        except KalturaApiError as error:
+            why = (
+                "the token's session may not read conversion profiles"
+                if error.is_forbidden
+                else "Kaltura would not show the default conversion profile"
+            )
+            return FourKResult(
+                None,
+                f"4K support could not be verified: {why} ({error.code}). To verify it, give the server token a "
+                "role that can read conversion profiles and flavor params, or ask your Kaltura account manager "
+                "whether 4K flavors are enabled.",
+                error_code=error.code,
+            )
+        uhd = tuple(p.name or str(p.id) for p in params if p.is_uhd)
+        if uhd:
+            return FourKResult(True, f"The default conversion profile {profile.name!r} makes 4K flavors "
+                               f"({', '.join(uhd)}).", profile.name, uhd)
+        return FourKResult(
+            False,
+            f"The default conversion profile {profile.name!r} makes no 4K (2160p) flavor. Ask Kaltura to enable 4K "
+            "flavors for the account and add one to the default conversion profile.",
+            profile.name,
+        )
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _target(self, service_url: str | ServiceUrl) -> ServiceUrl:
+        return service_url if isinstance(service_url, ServiceUrl) else self.policy.check_url(service_url)

@@ -1,0 +1,123 @@
+"""The portal's data: users, hubs, memberships and the audit log."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base, UTCDateTime, utcnow
+
+
+class Plan(enum.StrEnum):
+    FREE = "free"
+    PRO = "pro"
+    ENTERPRISE = "enterprise"
+
+    @property
+    def is_paid(self) -> bool:
+        return self is not Plan.FREE
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    PARTICIPANT = "participant"
+
+    @property
+    def label(self) -> str:
+        return "Hub admin" if self is Role.ADMIN else "Participant"
+
+
+def _enum(kind: type[enum.Enum], name: str) -> sa.Enum:
+    # Stored as VARCHAR plus a CHECK constraint: portable, and adding a value is a simple migration.
+    return sa.Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored normalised (lower-case) so the unique index is case-insensitive on every database.
+    email: Mapped[str] = mapped_column(sa.String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(120))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    is_support: Mapped[bool] = mapped_column(default=False)
+    # What the session cookie carries instead of the id: rotating it signs the user out everywhere.
+    session_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class Hub(Base):
+    __tablename__ = "hubs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    slug: Mapped[str] = mapped_column(sa.String(60), unique=True)
+    plan: Mapped[Plan] = mapped_column(_enum(Plan, "plan"), default=Plan.FREE)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="hub", cascade="all, delete-orphan")
+
+    def __repr__(self) -> str:
+        return f"<Hub {self.slug}>"
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (sa.UniqueConstraint("hub_id", "user_id", name="uq_memberships_hub_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hub_id: Mapped[int] = mapped_column(sa.ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    hub: Mapped[Hub] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class AuditEvent(Base):
+    """Who did what, where and when. ``details`` never holds a secret (callers pass safe fields only)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    hub_id: Mapped[int | None] = mapped_column(sa.ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(80))
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    request_id: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    actor: Mapped[User | None] = relationship()

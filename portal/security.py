@@ -1,0 +1,124 @@
+"""Who may do what, and the security headers every response carries."""
+
+from __future__ import annotations
+
+import enum
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import Flask, Response, abort, g, request
+from sqlalchemy.orm import Session
+
+from portal.models import Hub, Membership, Role, User
+
+
+class Need(enum.Enum):
+    """What a view needs to do with a hub."""
+
+    VIEW = "view"  # members, and support (read-only)
+    SETTINGS = "settings"  # hub admins, and support (read-only)
+    MANAGE = "manage"  # hub admins only
+    SUPPORT = "support"  # support staff only (plan, custom user-id rule)
+
+
+@dataclass(frozen=True)
+class HubAccess:
+    """The current user's standing in one hub, computed in Python and passed to templates."""
+
+    hub: Hub
+    role: Role | None
+    is_support: bool
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def can_manage(self) -> bool:
+        return self.is_admin
+
+    @property
+    def can_see_settings(self) -> bool:
+        return self.is_admin or self.is_support
+
+    @property
+    def read_only(self) -> bool:
+        return not self.is_admin
+
+
+def hub_access(db: Session, user: User, slug: str, need: Need) -> HubAccess:
+    """Load a hub for ``user`` or abort: 404 for hubs they may not know about, 403 for the rest.
+
+    Support staff see every hub read-only; participants see their hubs; only admins manage.
+    """
+    hub = db.scalar(sa.select(Hub).where(Hub.slug == slug))
+    if hub is None:
+        abort(404)
+    role = db.scalar(sa.select(Membership.role).where(Membership.hub_id == hub.id, Membership.user_id == user.id))
+    access = HubAccess(hub=hub, role=role, is_support=user.is_support)
+    if role is None and not user.is_support:
+        abort(404)
+    if need is Need.SETTINGS and not access.can_see_settings:
+        abort(403)
+    if need is Need.MANAGE and not access.can_manage:
+        abort(403)
+    if need is Need.SUPPORT and not user.is_support:
+        abort(403)
+    return access
+
+
+# -- Security headers -------------------------------------------------------------------------
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_start_request)
+    app.after_request(_security_headers)
+    app.jinja_env.globals["csp_nonce"] = lambda: g.get("csp_nonce", "")
+
+
+def _start_request() -> None:
+    g.csp_nonce = secrets.token_urlsafe(18)
+    incoming = request.headers.get("X-Request-Id", "")
+    # Only well-formed ids are trusted from a proxy, so log lines cannot be forged through it.
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def content_security_policy(nonce: str, frame_ancestors: str = "'none'") -> str:
+    """A strict CSP: scripts only from us with this request's nonce, nothing inline, no framing."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            f"frame-ancestors {frame_ancestors}",
+        ]
+    )
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", content_security_policy(g.get("csp_nonce", "")))
+    if "frame-ancestors 'none'" in headers["Content-Security-Policy"]:
+        headers.setdefault("X-Frame-Options", "DENY")
+    headers["X-Content-Type-Options"] = "nosniff"
+    # Same-origin referrers only: Flask-WTF's HTTPS referrer check needs them; nothing leaks outside.
+    headers["Referrer-Policy"] = "same-origin"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    headers["X-Request-Id"] = g.get("request_id", "")
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if not request.path.startswith("/static/"):
+        # Pages may show who is signed in and hub data: never store them in any cache.
+        headers["Cache-Control"] = "no-store"
+    return response

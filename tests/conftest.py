@@ -1,0 +1,113 @@
+"""Shared fixtures: a migrated database (SQLite by default, PostgreSQL with TEST_DATABASE_URL),
+the app, a test client, and sign-in helpers. Each test starts from empty tables."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal import create_app, migrations
+from portal.db import Base, make_engine
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A freshly migrated database for the whole run."""
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.sqlite3'}"
+    engine = make_engine(url)
+    reset_schema(engine)
+    migrations.migrate(engine, "head")
+    engine.dispose()
+    yield url
+
+
+def reset_schema(engine: sa.Engine) -> None:
+    """Drop every table (ours and Alembic's) so a run never inherits an old schema."""
+    with engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "ENV": "testing",
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "DATABASE_URL": database_url,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    yield app
+    engine: sa.Engine = app.extensions["db"].kw["bind"]
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask):
+    """A database session for arranging and checking data (the app uses its own per request).
+
+    No app context stays pushed: requests made by the test client must get their own `g`.
+    """
+    session = app.extensions["db"]()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def demo(app: Flask, db) -> None:  # type: ignore[no-untyped-def]
+    """The demo users, hubs and memberships."""
+    from portal.demo import seed_demo
+
+    seed_demo(db)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    """The CSRF token of the form on ``path``, as a browser would read it."""
+    response = client.get(path)
+    match = CSRF.search(response.text)
+    assert match, f"no CSRF token on {path} ({response.status_code})"
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, email: str, password: str = "demo-password") -> None:
+    token = csrf_token(client, "/sign-in")
+    response = client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token})
+    assert response.status_code == 303, response.text
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient, demo):  # type: ignore[no-untyped-def]
+    """Sign the client in as a demo user: ``signed_in("ada@northwind.example")``."""
+
+    def _sign_in(email: str) -> FlaskClient:
+        sign_in(client, email)
+        return client
+
+    return _sign_in
+
+
+def snapshot(db) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-def]
+    """Every row of every table, to prove a request changed nothing."""
+    db.expire_all()
+    return {
+        table.name: sorted(tuple(map(str, row)) for row in db.execute(table.select()))
+        for table in Base.metadata.sorted_tables
+    }

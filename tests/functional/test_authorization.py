@@ -1,0 +1,100 @@
+"""Every route × every kind of user → the expected status, and refused requests change nothing.
+
+A route this table doesn't know fails the test: new routes must be added here.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from portal.accounts.services import create_user
+from portal.hubs.services import add_member
+from portal.models import Hub, Membership, Role, User
+from tests.conftest import CSRF, sign_in, snapshot
+
+ROLES = ("anonymous", "outsider", "participant", "admin", "support")
+USERS = {
+    "outsider": "otto@riverside.example",  # a participant of another hub
+    "participant": "sam@northwind.example",
+    "admin": "ada@northwind.example",
+    "support": "sue@support.example",
+}
+
+# endpoint -> method -> (form data, {role: status}); anonymous users are sent to sign in (302).
+SIGNED_IN = {"anonymous": 302, "outsider": 200, "participant": 200, "admin": 200, "support": 200}
+HUB_PAGE = {"anonymous": 302, "outsider": 404, "participant": 200, "admin": 200, "support": 200}
+SETTINGS_PAGE = {"anonymous": 302, "outsider": 404, "participant": 403, "admin": 200, "support": 200}
+ADMIN_ACTION = {"anonymous": 302, "outsider": 404, "participant": 403, "admin": 303, "support": 403}
+SUPPORT_ACTION = {"anonymous": 302, "outsider": 404, "participant": 403, "admin": 403, "support": 303}
+
+MATRIX = {
+    "main.health": {"GET": (None, dict.fromkeys(ROLES, 200))},
+    "accounts.login": {
+        "GET": (None, {"anonymous": 200, "outsider": 302, "participant": 302, "admin": 302, "support": 302}),
+        "POST": (
+            {"email": "ada@northwind.example", "password": "not-the-password"},
+            {"anonymous": 422, "outsider": 302, "participant": 302, "admin": 302, "support": 302},
+        ),
+    },
+    "accounts.logout": {"POST": ({}, {**dict.fromkeys(ROLES, 303), "anonymous": 302})},
+    "accounts.account": {"GET": (None, SIGNED_IN)},
+    "hubs.index": {"GET": (None, SIGNED_IN)},
+    "hubs.show": {"GET": (None, HUB_PAGE)},
+    "hubs.settings": {"GET": (None, SETTINGS_PAGE), "POST": ({"name": "Renamed Hub"}, ADMIN_ACTION)},
+    "hubs.plan": {"POST": ({"plan": "enterprise"}, SUPPORT_ACTION)},
+    "hubs.members": {
+        "GET": (None, SETTINGS_PAGE),
+        "POST": ({"email": "nina@northwind.example", "role": "participant"}, ADMIN_ACTION),
+    },
+    "hubs.member_role": {"POST": ({"role": "admin"}, ADMIN_ACTION)},
+    "hubs.member_remove": {"POST": ({}, ADMIN_ACTION)},
+}
+IGNORED = {"static"}  # files, no data
+
+
+@pytest.fixture
+def world(app, db, demo):  # type: ignore[no-untyped-def]
+    create_user(db, email=USERS["outsider"], display_name="Otto Outsider", password="demo-password")
+    riverside = db.scalar(sa.select(Hub).where(Hub.slug == "riverside"))
+    add_member(db, hub=riverside, email=USERS["outsider"], role=Role.PARTICIPANT, actor=None)
+    northwind = db.scalar(sa.select(Hub).where(Hub.slug == "northwind"))
+    sam = db.scalar(sa.select(User).where(User.email == USERS["participant"]))
+    target = db.scalar(sa.select(Membership).where(Membership.hub_id == northwind.id, Membership.user_id == sam.id))
+    return {"slug": "northwind", "membership_id": target.id}
+
+
+def _cases():
+    for endpoint, methods in MATRIX.items():
+        for method, (data, expected) in methods.items():
+            for role in ROLES:
+                yield pytest.param(endpoint, method, data, role, expected[role], id=f"{endpoint}-{method}-{role}")
+
+
+def test_matrix_covers_every_route(app):  # type: ignore[no-untyped-def]
+    routes = {(rule.endpoint, method) for rule in app.url_map.iter_rules() for method in rule.methods - {"HEAD", "OPTIONS"}}
+    known = {(endpoint, method) for endpoint, methods in MATRIX.items() for method in methods}
+    unknown = {route for route in routes if route[0] not in IGNORED} - known
+    assert not unknown, f"add these routes to the authorization matrix: {sorted(unknown)}"
+    assert not known - routes, f"the matrix lists routes that no longer exist: {sorted(known - routes)}"
+
+
+@pytest.mark.parametrize(("endpoint", "method", "data", "role", "expected"), list(_cases()))
+def test_route_answers_each_role_as_expected(app, client, db, world, endpoint, method, data, role, expected):  # type: ignore[no-untyped-def]
+    if role != "anonymous":
+        sign_in(client, USERS[role])
+    with app.test_request_context():
+        from flask import url_for
+
+        rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+        url = url_for(endpoint, **{arg: world[arg] for arg in rule.arguments})
+    before = snapshot(db)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        # A real token, so the check is about who may act, not about CSRF.
+        token = CSRF.search(client.get("/sign-in" if role == "anonymous" else "/account").text)
+        response = client.post(url, data={**data, "csrf_token": token.group(1) if token else ""})
+    assert response.status_code == expected, response.text[:500]
+    if expected in (302, 403, 404) or (endpoint == "accounts.login" and expected == 422):
+        assert snapshot(db) == before, "a refused request changed the database"
