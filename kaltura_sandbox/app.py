@@ -35,6 +35,8 @@ from .store import Store
 
 log = logging.getLogger("kaltura_sandbox")
 
+USER_BLOCKED = 0
+
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "POST, GET, HEAD, OPTIONS",
@@ -97,20 +99,21 @@ class SandboxApp:
                 return Response("Not found", status=404, mimetype="text/plain")
             return self.control(request)
         if path.startswith("/p/"):
-            return self._cors(delivery.handle(request, self.store, self.config))
+            return self._cors(delivery.handle(request, self.store, self.config), request)
         if path.startswith("/api_v3"):
             if request.method == "OPTIONS":
-                return self._cors(Response("", status=200))
-            return self._cors(self.api(request))
+                return self._cors(Response("", status=200), request)
+            return self._cors(self.api(request), request)
         return Response("Not found", status=404, mimetype="text/plain")
 
     @staticmethod
-    def _cors(response: Response) -> Response:
+    def _cors(response: Response, request: Request) -> Response:
+        """Let browsers on any origin call the API (uploads come straight from the browser)."""
         for name, value in CORS_HEADERS.items():
             response.headers.setdefault(name, value)
-        requested = response.headers.get("Access-Control-Allow-Headers")
-        if requested is None:
-            response.headers["Access-Control-Allow-Headers"] = "*"
+        # Echo the preflight's requested headers: "*" is not honoured by every browser.
+        requested = request.headers.get("Access-Control-Request-Headers")
+        response.headers.setdefault("Access-Control-Allow-Headers", requested or "*")
         return response
 
     # -- parameters ------------------------------------------------------------------------------
@@ -140,8 +143,19 @@ class SandboxApp:
     # -- the API ---------------------------------------------------------------------------------
 
     def api(self, request: Request) -> Response:
-        """One API request (single action or multirequest)."""
+        """One API request (single action or multirequest); never an HTTP 500."""
         started = time.monotonic()
+        try:
+            return self._api(request, started)
+        except Exception:  # noqa: BLE001 - e.g. an unparseable body: answer like Kaltura would
+            log.exception("internal error while handling %s", request.path)
+            fmt = 1 if request.args.get("format") == "1" else 2
+            body, mimetype = serialize.render(
+                ApiError("INTERNAL_SERVERL_ERROR"), fmt, time.monotonic() - started
+            )
+            return Response(body, status=200, content_type=f"{mimetype}; charset=utf-8")
+
+    def _api(self, request: Request, started: float) -> Response:
         parsed = self.parse(request)
         params = parsed.params
         fmt = P.coerce_int(params.get("format"), "format") if params.get("format") else 2
@@ -224,9 +238,8 @@ class SandboxApp:
         ks_string = _ks_param(params)
         session, partner_id = self._authenticate(action, ks_string, params)
         if session is not None:
+            self._check_user(session)
             self._authorize(action, session)
-            if not session.is_anonymous:
-                self.store.ensure_user(session.partner_id, session.user_id, self.config.clock())
         call = Call(
             store=self.store,
             config=self.config,
@@ -261,6 +274,14 @@ class SandboxApp:
         if self.controls.note_ks(ks_string, now):
             raise kslib.invalid_ks("EXPIRED")
         return session, session.partner_id
+
+    def _check_user(self, session: Session) -> None:
+        """Create the KS user on first use (Kaltura does); a blocked user gets ``USER_BLOCKED``."""
+        if session.is_anonymous:
+            return
+        user = self.store.ensure_user(session.partner_id, session.user_id, self.config.clock())
+        if user["status"] == USER_BLOCKED:
+            raise ApiError("USER_BLOCKED")
 
     def _authorize(self, action: registry.Action, session: Session) -> None:
         """``SERVICE_FORBIDDEN`` when a non-admin session's role lacks the action's permission."""

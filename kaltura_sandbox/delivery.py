@@ -366,9 +366,10 @@ def _glyph_runs(media_type: int | None, dy: float, size: float, cx: float) -> li
         if abs(dy - sun_y) <= sun_r:
             half = math.sqrt(sun_r ** 2 - (dy - sun_y) ** 2)
             runs.append((cx + size * 0.35 - half, cx + size * 0.35 + half))
-        if 0 <= dy <= size * 0.6:
-            half = size * 0.9 * (0.4 + dy / (size * 0.6)) / 1.4
-            runs.append((cx - size * 0.3 - half, cx - size * 0.3 + half))
+        top, bottom = -size * 0.2, size * 0.6
+        if top <= dy <= bottom:
+            half = size * 0.8 * (dy - top) / (bottom - top)
+            runs.append((cx - size * 0.25 - half, cx - size * 0.25 + half))
         return runs
     # Video (and unknown): a play triangle pointing right.
     if abs(dy) > size * 0.75:

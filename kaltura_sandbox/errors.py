@@ -34,13 +34,17 @@ ERRORS: dict[str, tuple[tuple[str, ...], str]] = {
         ("USER_ID",),
         'cannot retrieve another user "@USER_ID@" using non-admin session',
     ),
+    "CATEGORY_NOT_FOUND": (("ID",), 'Category id "@ID@" not found'),
     "CONVERSION_PROFILE_ID_NOT_FOUND": (("ID",), 'Conversion profile id "@ID@" not found'),
     "DUPLICATE_USER_BY_ID": (("UID",), "User with id [@UID@] already exists in system"),
     "DUPLICATE_USER_BY_LOGIN_ID": (
         ("EMAIL",),
         "Loginable user with email [@EMAIL@] already exists in system",
     ),
+    "ENTRY_ALREADY_WITH_CONTENT": ((), "Entry already associated with content"),
     "ENTRY_ID_NOT_FOUND": (("ENTRY_ID",), 'Entry id "@ENTRY_ID@" not found'),
+    "ENTRY_NOT_READY": (("ENTRY_NAME",), 'Entry "@ENTRY_NAME@" is not ready'),
+    "FLAVOR_PARAMS_ID_NOT_FOUND": (("ID",), 'Flavor params id "@ID@" not found'),
     "ID_AND_EXTERNAL_ID_ARE_MUTUALLY_EXCLUSIVE": (
         (),
         "id and externalId are mutually exclusive",
@@ -66,6 +70,10 @@ ERRORS: dict[str, tuple[tuple[str, ...], str]] = {
     "INVALID_USER_ID": ((), "Invalid user id"),
     "INVALID_WIDGET_ID": (("WIDGET_ID",), "Unknown widget [@WIDGET_ID@]"),
     "LOCK_TIMED_OUT": ((), "Timed out while attempting to grab lock"),
+    "MAX_ALLOWED_CHUNK_COUNT_EXCEEDED": (
+        (),
+        "Max allowed waiting chunks to be concatenated has exceeded allowed limit",
+    ),
     "MISSING_KS": ((), "Missing KS, session not established"),
     "MISSING_MANDATORY_PARAMETER": (("PARAM_NAME",), 'Missing parameter "@PARAM_NAME@"'),
     "OBJECT_TYPE_ABSTRACT": (
@@ -112,6 +120,7 @@ ERRORS: dict[str, tuple[tuple[str, ...], str]] = {
         (),
         "Unable to generate list. max matches value was reached",
     ),
+    "RESOURCE_TYPE_NOT_SUPPORTED": (("RES_TYPE",), 'Resource type "@RES_TYPE@" not supported'),
     "SERVICE_DOES_NOT_EXISTS": (("SRV_NAME",), 'Service "@SRV_NAME@" does not exists'),
     "SERVICE_FORBIDDEN": (("SERVICE",), "The access to service [@SERVICE@] is forbidden"),
     "SERVICE_FORBIDDEN_CONTENT_BLOCKED": (
@@ -122,6 +131,35 @@ ERRORS: dict[str, tuple[tuple[str, ...], str]] = {
     "START_SESSION_ERROR": (("PID",), "Error while starting session for partner [@PID@]"),
     "UNKNOWN_PARTNER_ID": (("PID",), "Unknown partner_id [@PID@]"),
     "UNKNOWN_ROLE_ID": ((), "Unknown role id"),
+    "UPLOAD_ERROR": ((), "Upload failed"),
+    "UPLOAD_PASSED_MAX_RESUME_TIME_ALLOWED": (
+        ("MAX_RESUME_TIME",),
+        "Max resume time of @MAX_RESUME_TIME@ seconds reached, cannot resume upload",
+    ),
+    "UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE": ((), "Failed to match expected file size"),
+    "UPLOAD_TOKEN_CANNOT_RESUME": (
+        (),
+        "Cannot resume the upload, original file was not found",
+    ),
+    "UPLOAD_TOKEN_FILE_TYPE_RESTRICTED_FOR_UPLOAD": (
+        (),
+        "Upload token is restricted due to the file type",
+    ),
+    "UPLOAD_TOKEN_INVALID_STATUS_FOR_ADD_ENTRY": (
+        (),
+        "Upload token is in an invalid status for adding entry, maybe the a file was not "
+        "uploaded or the token was used",
+    ),
+    "UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD": (
+        (),
+        "Upload token is in an invalid status for uploading a file, maybe the file was "
+        "already uploaded",
+    ),
+    "UPLOAD_TOKEN_MISSING_FILE_SIZE": (
+        (),
+        "FileSize is mandatory when enabling autoFinalize",
+    ),
+    "UPLOAD_TOKEN_NOT_FOUND": ((), "Upload token not found"),
     "USER_BLOCKED": ((), "this user is blocked"),
     "USER_NOT_FOUND": ((), "User was not found"),
     "USER_ROLE_NOT_FOUND": ((), "User role not found"),

@@ -18,9 +18,11 @@ rendition serves the uploaded bytes (see ``delivery.py``).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import struct
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from . import media_store as ms
@@ -172,7 +174,7 @@ class SourceInfo:
 
 def start(
     conn: sqlite3.Connection,
-    entry: sqlite3.Row,
+    entry: sqlite3.Row | dict[str, Any],
     *,
     now: float,
     delay: float,
@@ -301,6 +303,44 @@ def _rendition_size(params: FlavorParams, source: SourceInfo, is_audio: bool) ->
     aspect = (source.width / source.height) if source.width and source.height else 16 / 9
     height = params.height
     return int(round(height * aspect / 2) * 2), height
+
+
+def ingest(
+    conn: sqlite3.Connection,
+    entry: sqlite3.Row,
+    token: sqlite3.Row,
+    *,
+    files_dir: Path,
+    now: float,
+    delay: float,
+    has_4k: bool,
+) -> dict[str, Any]:
+    """Move a fully uploaded token's file into the entry's storage and start processing.
+
+    Returns the entry columns to write: the source file, the media type (inferred from the
+    file name when the entry has none), what probing the file revealed, and the new status.
+    """
+    upload = Path(files_dir) / token["upload_path"]
+    ext = file_extension(token["file_name"]) or file_extension(token["upload_path"])
+    relative = f"entries/{entry['id']}/source.{ext or 'bin'}"
+    target = Path(files_dir) / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(upload, target)
+    size = target.stat().st_size
+    media_type = entry["media_type"] or media_type_for_extension(ext)
+    source = probe_file(target)
+    current = {**dict(entry), "media_type": media_type}
+    changes = start(conn, current, now=now, delay=delay, has_4k=has_4k, source=source,
+                    size_bytes=size, ext=ext)
+    changes.update(source_file=relative, source_ext=ext, source_size=size,
+                   media_type=media_type, upload_token_id=None)
+    return changes
+
+
+def file_extension(name: str | None) -> str:
+    """The lowercase extension of a file name ("" when none)."""
+    base = os.path.basename(name or "")
+    return base.rsplit(".", 1)[1].lower() if "." in base.strip(".") else ""
 
 
 # -- probing uploaded files -----------------------------------------------------------------------

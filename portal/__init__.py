@@ -39,11 +39,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
+    security.init_app(app)  # first: the nonce and request id exist even for requests refused early
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     htmx.init_app(app)
-    security.init_app(app)
     errors.init_app(app)
 
     from portal.accounts import bp as accounts_bp

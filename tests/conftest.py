@@ -4,7 +4,6 @@ the app, a test client, and sign-in helpers. Each test starts from empty tables.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +14,8 @@ from flask.testing import FlaskClient
 
 from portal import create_app, migrations
 from portal.db import Base, make_engine
+from tests.helpers import sign_in
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 @pytest.fixture(scope="session")
@@ -79,20 +78,6 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def csrf_token(client: FlaskClient, path: str) -> str:
-    """The CSRF token of the form on ``path``, as a browser would read it."""
-    response = client.get(path)
-    match = CSRF.search(response.text)
-    assert match, f"no CSRF token on {path} ({response.status_code})"
-    return match.group(1)
-
-
-def sign_in(client: FlaskClient, email: str, password: str = "demo-password") -> None:
-    token = csrf_token(client, "/sign-in")
-    response = client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token})
-    assert response.status_code == 303, response.text
-
-
 @pytest.fixture
 def signed_in(client: FlaskClient, demo):  # type: ignore[no-untyped-def]
     """Sign the client in as a demo user: ``signed_in("ada@northwind.example")``."""
@@ -102,12 +87,3 @@ def signed_in(client: FlaskClient, demo):  # type: ignore[no-untyped-def]
         return client
 
     return _sign_in
-
-
-def snapshot(db) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-def]
-    """Every row of every table, to prove a request changed nothing."""
-    db.expire_all()
-    return {
-        table.name: sorted(tuple(map(str, row)) for row in db.execute(table.select()))
-        for table in Base.metadata.sorted_tables
-    }

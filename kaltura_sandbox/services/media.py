@@ -1,1 +1,777 @@
-"""Placeholder: implemented by the media engineer."""
+"""``media.*`` and ``baseEntry.list``: listing, reading, creating and changing media entries.
+
+Lists follow Kaltura's rules (reference §4.1, §5): READY entries only unless the filter asks for
+statuses; ``pageSize`` clamped to [0, 500] and ``pageIndex`` to >= 1; an offset of 10,000 or
+more fails with ``QUERY_EXCEEDED_MAX_MATCHES_ALLOWED``; a USER session without ``list:*`` sees
+only its own entries; entitlement (privacy contexts, categories, entitledUsers*) restricts the
+rest. ``media.get`` applies the single-entry entitlement check: an entry the KS may not see is
+``ENTRY_ID_NOT_FOUND``.
+
+Writes follow reference §4.4 and §6.3: ``media.add`` creates a NO_CONTENT entry owned by the KS
+user (only an ADMIN session may name another owner, who is created if missing);
+``media.addContent`` attaches an upload token, which starts processing (or waits for the upload
+to finish); ``media.update`` changes only the properties sent; ``media.delete`` marks the entry
+DELETED. Changing someone else's entry without an ADMIN session, ``edit`` privilege or
+``entitledUsersEdit`` membership is ``INVALID_KS "", "-4,INVALID_TYPE"``.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import delivery, entitlement, media_store as ms, processing
+from ..context import Call
+from ..errors import ApiError
+from ..params import coerce_enum, coerce_int, coerce_str, coerce_time
+from ..registry import action
+
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 30
+MAX_MATCHES = 10_000
+MAX_IN_VALUES = 500
+
+ORDER_COLUMNS = {
+    "createdAt": "e.created_at",
+    "updatedAt": "e.updated_at",
+    "name": "e.name COLLATE NOCASE",
+    "plays": "e.plays",
+    "views": "e.views",
+    "duration": "e.duration",
+    "mediaType": "e.media_type",
+    "lastPlayedAt": "e.last_played_at",
+    "startDate": "e.start_date",
+    "endDate": "e.end_date",
+    "recent": "e.created_at",
+}
+DEFAULT_ORDER = "e.created_at DESC, e.seq DESC"
+
+MEDIA_FILTERS = ("KalturaMediaEntryFilter", "KalturaMediaEntryBaseFilter",
+                 "KalturaMediaEntryFilterForPlaylist")
+
+
+# -- scope and permissions -----------------------------------------------------------------------
+
+
+def scope_of(call: Call) -> entitlement.Scope:
+    """The entitlement scope of the calling KS."""
+    partner = call.store.partner(call.partner_id)
+    return entitlement.scope_for(call.session, bool(partner and partner.entitlement_enabled))
+
+
+def invalid_type() -> ApiError:
+    """``INVALID_KS "", "-4,INVALID_TYPE"``: the session may not touch this entry/owner."""
+    return ApiError("INVALID_KS", KSID="", ERR_CODE="-4", ERR_DESC="INVALID_TYPE")
+
+
+def forbid_widget(call: Call) -> None:
+    """Anonymous widget sessions may read but not create or change content."""
+    if call.session is not None and call.session.is_widget:
+        error = ApiError("SERVICE_FORBIDDEN", SERVICE=f"{call.service}->{call.action}")
+        error.headers["X-Kaltura"] = "error-SERVICE_FORBIDDEN"
+        error.headers["X-Kaltura-App"] = f"exiting on error SERVICE_FORBIDDEN - {error.message}"
+        raise error
+
+
+def visible_entry(call: Call, entry_id: str | None, *, include_deleted: bool = False):
+    """The entry if it exists and the KS may see it, else ``ENTRY_ID_NOT_FOUND``."""
+    processing.settle(call.store, call.now())
+    entry = ms.get_entry(call.store, call.require_partner(), entry_id or "",
+                         include_deleted=include_deleted)
+    if entry is None or not entry_visible(call, entry, scope_of(call)):
+        raise ApiError("ENTRY_ID_NOT_FOUND", ENTRY_ID=entry_id)
+    return entry
+
+
+def entry_visible(call: Call, entry, scope: entitlement.Scope) -> bool:
+    """The single-entry entitlement check for one entry row."""
+    return entitlement.entry_visible(
+        scope,
+        entry_id=entry["id"],
+        owner=entry["user_id"],
+        entitled_users=ms.entitled_users(entry),
+        categories=ms.entry_category_facts(call.store, entry["seq"]),
+    )
+
+
+def editable_entry(call: Call, entry_id: str | None):
+    """The entry if the KS may change it (see ``entitlement.may_edit``)."""
+    entry = visible_entry(call, entry_id)
+    allowed = entitlement.may_edit(
+        call.session, entry_id=entry["id"], owner=entry["user_id"],
+        entitled_edit=ms.split_list(entry["entitled_edit"]),
+    )
+    if not allowed:
+        raise invalid_type()
+    return entry
+
+
+# -- the API object ------------------------------------------------------------------------------
+
+
+def duration_type(seconds: int | None) -> str:
+    """``durationType``: short (<= 4 min), medium (<= 20 min), long, or notavailable."""
+    if seconds is None or seconds < 0:
+        return "notavailable"
+    if seconds <= 240:
+        return "short"
+    return "medium" if seconds <= 1200 else "long"
+
+
+def entry_object(call: Call, entry, category_names: dict[int, str] | None = None) -> dict:
+    """A ``KalturaMediaEntry``, properties in the server's parent-first order."""
+    base = call.base_url
+    show_categories = not (call.session and call.session.privacy_context)
+    ids = [int(i) for i in ms.split_list(entry["categories_ids"])]
+    names = category_names if category_names is not None else ms.category_full_names(
+        call.store, ids)
+    return {
+        "objectType": "KalturaMediaEntry",
+        "relatedObjects": None,
+        **_base_entry_fields(call, entry, base, show_categories, ids, names),
+        "plays": entry["plays"],
+        "views": entry["views"],
+        "lastPlayedAt": entry["last_played_at"],
+        "width": entry["width"],
+        "height": entry["height"],
+        "duration": entry["duration"],
+        "msDuration": entry["ms_duration"],
+        "durationType": duration_type(entry["duration"]),
+        "mediaType": entry["media_type"],
+        "conversionQuality": entry["conversion_profile_id"],
+        "sourceType": "1",
+        "searchProviderType": None,
+        "searchProviderId": None,
+        "creditUserName": None,
+        "creditUrl": None,
+        "mediaDate": None,
+        "dataUrl": delivery.data_url(base, entry),
+        "flavorParamsIds": entry["flavor_params_ids"],
+        "isTrimDisabled": None,
+        "streams": None,
+    }
+
+
+def _base_entry_fields(call: Call, entry, base: str, show_categories: bool, ids: list[int],
+                       names: dict[int, str]) -> dict:
+    """The ``KalturaBaseEntry`` part of an entry object."""
+    return {
+        "id": entry["id"],
+        "name": entry["name"],
+        "description": entry["description"],
+        "partnerId": entry["partner_id"],
+        "userId": entry["user_id"],
+        "creatorId": entry["creator_id"],
+        "tags": entry["tags"],
+        "adminTags": entry["admin_tags"] or None,
+        "categories": ",".join(names[i] for i in ids if i in names) if show_categories else None,
+        "categoriesIds": entry["categories_ids"] if show_categories else None,
+        "status": entry["status"],
+        "moderationStatus": entry["moderation_status"],
+        "moderationCount": 0,
+        "type": 1,
+        "createdAt": entry["created_at"],
+        "updatedAt": entry["updated_at"],
+        "rank": 0,
+        "totalRank": 0,
+        "votes": 0,
+        "groupId": None,
+        "partnerData": entry["partner_data"],
+        "downloadUrl": delivery.download_url(base, entry),
+        "searchText": f"_PAR_ONLY_ _{entry['partner_id']}_ _MEDIA_TYPE_{entry['media_type']}|  "
+                      f"{entry['name']} {entry['tags']} {entry['description'] or ''}".rstrip(),
+        "licenseType": entry["license_type"],
+        "version": entry["version"],
+        "thumbnailUrl": delivery.thumbnail_url(base, entry["partner_id"], entry["id"],
+                                               entry["thumb_version"]),
+        "accessControlId": 1,
+        "startDate": entry["start_date"],
+        "endDate": entry["end_date"],
+        "referenceId": entry["reference_id"],
+        "replacingEntryId": None,
+        "replacedEntryId": None,
+        "replacementStatus": "0",
+        "partnerSortValue": 0,
+        "conversionProfileId": entry["conversion_profile_id"],
+        "redirectEntryId": None,
+        "rootEntryId": entry["id"],
+        "parentEntryId": None,
+        "operationAttributes": [],
+        "entitledUsersEdit": entry["entitled_edit"],
+        "entitledUsersPublish": entry["entitled_publish"],
+        "entitledUsersView": entry["entitled_view"],
+        "capabilities": "",
+        "templateEntryId": None,
+        "displayInSearch": entry["display_in_search"],
+        "application": None,
+        "applicationVersion": None,
+        "blockAutoTranscript": False,
+    }
+
+
+def entry_objects(call: Call, rows: list) -> list[dict]:
+    """Entry objects for a page of rows, resolving category names once."""
+    ids = {int(i) for row in rows for i in ms.split_list(row["categories_ids"])}
+    names = ms.category_full_names(call.store, ids)
+    return [entry_object(call, row, names) for row in rows]
+
+
+# -- list filters --------------------------------------------------------------------------------
+
+
+@dataclass
+class Query:
+    """SQL conditions (ANDed) and parameters accumulated from a filter."""
+
+    where: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+
+    def add(self, condition: str, *params: Any) -> None:
+        self.where.append(condition)
+        self.params.extend(params)
+
+    def add_in(self, column: str, values: list, negate: bool = False) -> None:
+        if not values:
+            self.add("1" if negate else "0")
+            return
+        marks = ",".join("?" * len(values))
+        self.add(f"{column} {'NOT IN' if negate else 'IN'} ({marks})", *values)
+
+
+def _text(flt: dict, name: str) -> str | None:
+    value = coerce_str(flt.get(name), name)
+    return value if value not in (None, "") else None
+
+
+def _int_list(value: str | None, name: str) -> list[int]:
+    return [coerce_int(v, name) or 0 for v in ms.split_list(value)][:MAX_IN_VALUES]
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_expression(text: str, *, prefix: bool) -> str | None:
+    """An FTS5 query for Kaltura's free-text syntax.
+
+    ``"exact phrase"`` matches the phrase; commas separate alternatives (OR); spaces separate
+    words that must all match (AND). Words match whole index words, or word prefixes when
+    ``prefix`` (so a search box finds "drone" while the user types "dro").
+    """
+    text = text.strip()
+    if len(text) > 1 and text.startswith('"') and text.endswith('"') and '"' not in text[1:-1]:
+        words = _WORD.findall(text[1:-1])
+        return f'"{" ".join(words)}"' if words else None
+    alternatives = []
+    for part in text.split(","):
+        words = _WORD.findall(part)
+        if words:
+            star = "*" if prefix else ""
+            alternatives.append("(" + " AND ".join(f'"{w}"{star}' for w in words) + ")")
+    return " OR ".join(alternatives) if alternatives else None
+
+
+def _match(query: Query, expression: str | None, columns: str | None = None) -> None:
+    """Restrict to entries whose free-text document matches (optionally in some columns)."""
+    if expression is None:
+        query.add("0")
+        return
+    if columns:
+        expression = f"{{{columns}}} : ({expression})"
+    query.add("e.seq IN (SELECT rowid FROM media_entries_fts WHERE media_entries_fts MATCH ?)",
+              expression)
+
+
+def _apply_text_filters(query: Query, flt: dict) -> None:
+    for name, columns, prefix in (
+        ("freeText", None, True),
+        ("nameLike", "name", True),
+        ("descriptionLike", "description", True),
+        ("tagsLike", "tags", False),
+    ):
+        value = _text(flt, name)
+        if value is not None:
+            _match(query, fts_expression(value, prefix=prefix), columns)
+    for name, columns, joiner in (
+        ("nameMultiLikeOr", "name", " OR "), ("nameMultiLikeAnd", "name", " AND "),
+        ("tagsMultiLikeOr", "tags", " OR "), ("tagsMultiLikeAnd", "tags", " AND "),
+    ):
+        value = _text(flt, name)
+        if value is not None:
+            phrases = [f'"{" ".join(_WORD.findall(p))}"' for p in value.split(",")
+                       if _WORD.findall(p)]
+            _match(query, joiner.join(phrases) if phrases else None, columns)
+    if _text(flt, "nameEqual") is not None:
+        query.add("e.name = ?", _text(flt, "nameEqual"))
+
+
+def _apply_id_filters(query: Query, flt: dict) -> None:
+    if _text(flt, "idEqual") is not None:
+        query.add("e.id = ?", _text(flt, "idEqual"))
+    if _text(flt, "idIn") is not None:
+        query.add_in("e.id", ms.split_list(_text(flt, "idIn"))[:MAX_IN_VALUES])
+    if _text(flt, "idNotIn") is not None:
+        query.add_in("e.id", ms.split_list(_text(flt, "idNotIn")), negate=True)
+    if _text(flt, "referenceIdEqual") is not None:
+        query.add("e.reference_id = ?", _text(flt, "referenceIdEqual"))
+    if _text(flt, "referenceIdIn") is not None:
+        query.add_in("e.reference_id", ms.split_list(_text(flt, "referenceIdIn")))
+
+
+def _apply_status_filters(query: Query, flt: dict) -> None:
+    """Status filters, with Kaltura's READY-only default (none of it when idEqual is set)."""
+    status_equal = coerce_enum(flt.get("statusEqual"), "statusEqual", ms.ENTRY_STATUSES,
+                               "KalturaEntryStatus")
+    status_in = _text(flt, "statusIn")
+    status_not_equal = coerce_enum(flt.get("statusNotEqual"), "statusNotEqual",
+                                   ms.ENTRY_STATUSES, "KalturaEntryStatus")
+    status_not_in = _text(flt, "statusNotIn")
+    if status_equal is not None:
+        query.add("e.status = ?", status_equal)
+    if status_in is not None:
+        query.add_in("e.status", _int_list(status_in, "statusIn"))
+    if status_not_equal is not None:
+        query.add("e.status != ?", status_not_equal)
+    if status_not_in is not None:
+        query.add_in("e.status", _int_list(status_not_in, "statusNotIn"), negate=True)
+    explicit = any(v is not None for v in (status_equal, status_in, status_not_equal,
+                                           status_not_in))
+    if not explicit and _text(flt, "idEqual") is None:
+        query.add("e.status = ?", ms.ENTRY_READY)
+    if not explicit or ms.ENTRY_DELETED not in _requested_statuses(status_equal, status_in):
+        query.add("e.status != ?", ms.ENTRY_DELETED)
+
+
+def _requested_statuses(status_equal: int | None, status_in: str | None) -> set[int]:
+    statuses = set(_int_list(status_in, "statusIn")) if status_in else set()
+    if status_equal is not None:
+        statuses.add(status_equal)
+    return statuses
+
+
+def _apply_owner_filters(query: Query, flt: dict) -> None:
+    for name, column in (("userIdEqual", "e.user_id"), ("creatorIdEqual", "e.creator_id")):
+        if _text(flt, name) is not None:
+            query.add(f"{column} = ?", _text(flt, name))
+    if _text(flt, "userIdIn") is not None:
+        query.add_in("e.user_id", ms.split_list(_text(flt, "userIdIn")))
+    if _text(flt, "userIdNotIn") is not None:
+        query.add_in("e.user_id", ms.split_list(_text(flt, "userIdNotIn")), negate=True)
+
+
+def _apply_media_filters(query: Query, flt: dict) -> None:
+    media_type = coerce_enum(flt.get("mediaTypeEqual"), "mediaTypeEqual", ms.MEDIA_TYPES,
+                             "KalturaMediaType")
+    if media_type is not None:
+        query.add("e.media_type = ?", media_type)
+    if _text(flt, "mediaTypeIn") is not None:
+        query.add_in("e.media_type", _int_list(_text(flt, "mediaTypeIn"), "mediaTypeIn"))
+    for name, operator in (("durationLessThan", "<"), ("durationLessThanOrEqual", "<="),
+                           ("durationGreaterThan", ">"), ("durationGreaterThanOrEqual", ">=")):
+        value = coerce_int(flt.get(name), name)
+        if value is not None:
+            query.add(f"e.duration {operator} ?", value)
+
+
+def _apply_category_filters(call: Call, query: Query, flt: dict) -> None:
+    in_categories = ("e.seq IN (SELECT entry_seq FROM media_entry_categories "
+                     "WHERE status = 2 AND category_id IN ({}))")
+    match_or = _int_list(_text(flt, "categoriesIdsMatchOr"), "categoriesIdsMatchOr")
+    names = ms.split_list(_text(flt, "categoriesMatchOr"))
+    if names:
+        match_or += ms.category_ids_by_full_names(call.store, call.require_partner(), names)
+    if _text(flt, "categoriesIdsMatchOr") is not None or names:
+        if match_or:
+            query.add(in_categories.format(",".join("?" * len(match_or))), *match_or)
+        else:
+            query.add("0")
+    for category_id in _int_list(_text(flt, "categoriesIdsMatchAnd"), "categoriesIdsMatchAnd"):
+        query.add(in_categories.format("?"), category_id)
+    for category_id in _int_list(_text(flt, "categoriesIdsNotContains"),
+                                 "categoriesIdsNotContains"):
+        query.add("NOT " + in_categories.format("?"), category_id)
+    empty = coerce_enum(flt.get("categoriesIdsEmpty"), "categoriesIdsEmpty", (-1, 0, 1),
+                        "KalturaNullableBoolean")
+    if empty in (0, 1):
+        query.add("e.categories_ids = ''" if empty == 1 else "e.categories_ids != ''")
+
+
+def _apply_time_filters(call: Call, query: Query, flt: dict) -> None:
+    for name, column, operator in (
+        ("createdAtGreaterThanOrEqual", "e.created_at", ">="),
+        ("createdAtLessThanOrEqual", "e.created_at", "<="),
+        ("updatedAtGreaterThanOrEqual", "e.updated_at", ">="),
+        ("updatedAtLessThanOrEqual", "e.updated_at", "<="),
+    ):
+        value = coerce_time(flt.get(name), name, call.now())
+        if value is not None:
+            query.add(f"{column} {operator} ?", value)
+
+
+def order_clause(order_by: str | None) -> str:
+    """SQL ``ORDER BY`` for Kaltura's comma list of ``+field``/``-field`` (unknown ones ignored)."""
+    terms = []
+    for item in ms.split_list(order_by):
+        direction, name = ("DESC", item[1:]) if item.startswith("-") else ("ASC", item.lstrip("+"))
+        column = ORDER_COLUMNS.get(name)
+        if column:
+            terms.append(f"{column} {direction}")
+    if not terms:
+        return DEFAULT_ORDER
+    return ", ".join(terms) + ", e.seq DESC"
+
+
+def build_query(call: Call, flt: dict, *, media_fields: bool) -> Query:
+    """Every filter condition of an entry list (without entitlement)."""
+    query = Query()
+    query.add("e.partner_id = ?", call.require_partner())
+    _apply_id_filters(query, flt)
+    _apply_status_filters(query, flt)
+    _apply_text_filters(query, flt)
+    _apply_owner_filters(query, flt)
+    _apply_category_filters(call, query, flt)
+    _apply_time_filters(call, query, flt)
+    if media_fields:
+        _apply_media_filters(query, flt)
+    return query
+
+
+def pager_window(call: Call) -> tuple[int, int]:
+    """(limit, offset) from ``pager``: size clamped to [0, 500], index >= 1."""
+    pager = call.obj("pager", type_name="KalturaFilterPager")
+    size = coerce_int(pager.get("pageSize"), "pageSize")
+    index = coerce_int(pager.get("pageIndex"), "pageIndex")
+    size = DEFAULT_PAGE_SIZE if size is None else max(0, min(MAX_PAGE_SIZE, size))
+    index = 1 if index is None else max(1, index)
+    offset = (index - 1) * size
+    if size and offset >= MAX_MATCHES:
+        raise ApiError("QUERY_EXCEEDED_MAX_MATCHES_ALLOWED")
+    return size, offset
+
+
+def _filters_by_id(flt: dict) -> bool:
+    return any(_text(flt, name) is not None
+               for name in ("idEqual", "idIn", "referenceIdEqual", "referenceIdIn"))
+
+
+def list_entries(call: Call, *, media_fields: bool, response_type: str) -> dict:
+    """The shared body of ``media.list`` and ``baseEntry.list``."""
+    flt = call.obj("filter", type_name="KalturaBaseEntryFilter")
+    limit, offset = pager_window(call)
+    processing.settle(call.store, call.now())
+    query = build_query(call, flt, media_fields=media_fields)
+    scope = scope_of(call)
+    restriction = entitlement.list_restriction(scope, _filters_by_id(flt))
+    if restriction.condition:
+        query.add(restriction.condition, *restriction.params)
+    order = order_clause(_text(flt, "orderBy"))
+    if restriction.check_each:
+        rows, total = _checked_page(call, query, order, limit, offset, scope)
+    else:
+        rows, total = ms.search_entries(call.store, query.where, query.params, order, limit,
+                                        offset)
+    return {
+        "objectType": response_type,
+        "relatedObjects": None,
+        "objects": entry_objects(call, rows),
+        "totalCount": total,
+    }
+
+
+def _checked_page(call: Call, query: Query, order: str, limit: int, offset: int,
+                  scope: entitlement.Scope) -> tuple[list, int]:
+    """Id-filtered lists without the owner restriction: check each match (at most 500 ids)."""
+    rows, _ = ms.search_entries(call.store, query.where, query.params, order, MAX_IN_VALUES, 0)
+    allowed = [row for row in rows if entry_visible(call, row, scope)]
+    return (allowed[offset:offset + limit] if limit else []), len(allowed)
+
+
+@action("media", "list")
+def media_list(call: Call) -> dict:
+    """List media entries (``KalturaMediaListResponse``)."""
+    return list_entries(call, media_fields=True, response_type="KalturaMediaListResponse")
+
+
+@action("baseEntry", "list")
+def base_entry_list(call: Call) -> dict:
+    """List entries of any type; media fields apply only with a ``KalturaMediaEntryFilter``."""
+    flt = call.obj("filter", type_name="KalturaBaseEntryFilter")
+    media_fields = flt.get("objectType") in MEDIA_FILTERS
+    return list_entries(call, media_fields=media_fields,
+                        response_type="KalturaBaseEntryListResponse")
+
+
+@action("media", "get")
+def media_get(call: Call) -> dict:
+    """One media entry, if the KS may see it."""
+    entry = visible_entry(call, call.str("entryId", required=True))
+    return entry_object(call, entry)
+
+
+# -- writing entries -----------------------------------------------------------------------------
+
+READONLY_FIELDS = frozenset({
+    "id", "partnerId", "status", "moderationStatus", "moderationCount", "type", "createdAt",
+    "updatedAt", "rank", "totalRank", "votes", "downloadUrl", "searchText", "version",
+    "thumbnailUrl", "replacingEntryId", "replacedEntryId", "replacementStatus",
+    "operationAttributes", "capabilities", "plays", "views", "lastPlayedAt", "width", "height",
+    "duration", "durationType", "dataUrl", "flavorParamsIds", "mediaDate", "isTrimDisabled",
+    "rootEntryId", "redirectEntryId", "defaultLanguage", "responseLanguage",
+})
+INSERT_ONLY_FIELDS = frozenset({
+    "creatorId", "mediaType", "conversionQuality", "sourceType", "templateEntryId",
+    "application", "applicationVersion",
+})
+ADMIN_FIELDS = ("adminTags", "startDate", "endDate")
+
+
+@dataclass
+class EntryInput:
+    """Validated column values from a ``KalturaMediaEntry`` parameter (only what was sent)."""
+
+    columns: dict[str, Any] = field(default_factory=dict)
+    category_ids: list[int] | None = None
+
+
+def _set_fields(obj: dict) -> dict:
+    """The properties actually sent (``objectType`` is not a property)."""
+    return {k: v for k, v in obj.items() if k != "objectType"}
+
+
+def parse_entry_input(call: Call, obj: dict, *, inserting: bool) -> EntryInput:
+    """Validate a ``KalturaMediaEntry`` and map it to entry columns."""
+    sent = _set_fields(obj)
+    for name in sent:
+        if name in READONLY_FIELDS or (not inserting and name in INSERT_ONLY_FIELDS):
+            raise ApiError("PROPERTY_VALIDATION_NOT_UPDATABLE", PROP_NAME=name)
+    session = call.session
+    if session is not None and not session.is_admin:
+        for name in ADMIN_FIELDS:
+            if name in sent and not (name == "adminTags" and session.has("editadmintags")):
+                raise ApiError("PROPERTY_VALIDATION_ADMIN_PROPERTY", PROP_NAME=name)
+    result = EntryInput()
+    _map_text_fields(sent, result)
+    _map_number_fields(call, sent, result, inserting=inserting)
+    result.category_ids = _category_input(call, sent)
+    return result
+
+
+def _map_text_fields(sent: dict, result: EntryInput) -> None:
+    for name, column in (("name", "name"), ("description", "description"),
+                         ("partnerData", "partner_data"), ("userId", "user_id"),
+                         ("referenceId", "reference_id")):
+        if name in sent:
+            result.columns[column] = coerce_str(sent[name], name)
+    reference = result.columns.get("reference_id")
+    if reference is not None and 0 < len(reference) < 2:
+        raise ApiError("PROPERTY_VALIDATION_MIN_LENGTH", PROP_NAME="referenceId", MIN_LEN="2")
+    if "name" in result.columns and result.columns["name"] is None:
+        result.columns["name"] = ""
+    for name, column in (("tags", "tags"), ("adminTags", "admin_tags")):
+        if name in sent:
+            result.columns[column] = ms.normalize_tags(coerce_str(sent[name], name))
+    for name, column in (("entitledUsersEdit", "entitled_edit"),
+                         ("entitledUsersPublish", "entitled_publish"),
+                         ("entitledUsersView", "entitled_view")):
+        if name in sent:
+            users = ms.split_list(coerce_str(sent[name], name))
+            result.columns[column] = ",".join(dict.fromkeys(users))
+
+
+def _map_number_fields(call: Call, sent: dict, result: EntryInput, *, inserting: bool) -> None:
+    if "mediaType" in sent and inserting:
+        result.columns["media_type"] = coerce_enum(sent["mediaType"], "mediaType",
+                                                   ms.MEDIA_TYPES, "KalturaMediaType")
+    for name, column in (("licenseType", "license_type"), ("msDuration", "ms_duration"),
+                         ("conversionProfileId", "conversion_profile_id")):
+        if name in sent:
+            result.columns[column] = coerce_int(sent[name], name)
+    if "displayInSearch" in sent:
+        result.columns["display_in_search"] = coerce_enum(
+            sent["displayInSearch"], "displayInSearch", (-2, -1, 0, 1, 2),
+            "KalturaEntryDisplayInSearchType")
+    for name, column in (("startDate", "start_date"), ("endDate", "end_date")):
+        if name in sent:
+            value = coerce_time(sent[name], name, call.now())
+            result.columns[column] = None if value is None or value == -1 else value
+    if result.columns.get("ms_duration") is not None:
+        result.columns["duration"] = round(result.columns["ms_duration"] / 1000)
+
+
+def _category_input(call: Call, sent: dict) -> list[int] | None:
+    """``categoriesIds`` (or full names in ``categories``) -> existing category ids."""
+    partner_id = call.require_partner()
+    if "categoriesIds" in sent:
+        ids = [coerce_int(v, "categoriesIds") or 0
+               for v in ms.split_list(coerce_str(sent["categoriesIds"], "categoriesIds"))]
+        return ms.existing_category_ids(call.store, partner_id, ids)
+    if "categories" in sent:
+        names = ms.split_list(coerce_str(sent["categories"], "categories"))
+        return ms.category_ids_by_full_names(call.store, partner_id, names)
+    return None
+
+
+def _owner_for_insert(call: Call, requested: str | None) -> str:
+    """The owner of a new entry: the KS user, or (ADMIN only) any user, created if missing."""
+    own = call.kuser_id()
+    if requested in (None, "") or requested == own:
+        return own
+    if call.session is None or not call.session.is_admin:
+        raise invalid_type()
+    call.store.ensure_user(call.require_partner(), requested, call.now())
+    return requested
+
+
+@action("media", "add")
+def media_add(call: Call) -> dict:
+    """Create a media entry without content (status NO_CONTENT)."""
+    forbid_widget(call)
+    obj = call.obj("entry", required=True, type_name="KalturaMediaEntry")
+    data = parse_entry_input(call, obj, inserting=True)
+    owner = _owner_for_insert(call, data.columns.pop("user_id", None))
+    partner = call.store.partner(call.require_partner())
+    now = int(call.now())
+    columns = {
+        "id": _unused_entry_id(call),
+        "partner_id": partner.id,
+        "name": "",
+        "user_id": owner,
+        "creator_id": call.kuser_id() or owner,
+        "status": ms.ENTRY_NO_CONTENT,
+        "created_at": now,
+        "updated_at": now,
+        "conversion_profile_id": processing.default_profile_id(partner.id),
+        **data.columns,
+    }
+    with call.store.tx() as conn:
+        seq = ms.insert_entry(conn, columns)
+        ms.set_entry_categories(conn, seq, data.category_ids or [])
+        ms.refresh_access(conn, seq)
+    return entry_object(call, ms.get_entry(call.store, partner.id, columns["id"]))
+
+
+def _unused_entry_id(call: Call) -> str:
+    while True:
+        candidate = ms.generate_id()
+        if call.store.scalar("SELECT 1 FROM media_entries WHERE id = ?", (candidate,)) is None:
+            return candidate
+
+
+@action("media", "update")
+def media_update(call: Call) -> dict:
+    """Change the properties sent in ``mediaEntry``; the rest stays as it was."""
+    forbid_widget(call)
+    entry = editable_entry(call, call.str("entryId", required=True))
+    obj = call.obj("mediaEntry", required=True, type_name="KalturaMediaEntry")
+    data = parse_entry_input(call, obj, inserting=False)
+    _check_owner_change(call, entry, data)
+    changes = {k: v for k, v in data.columns.items() if entry[k] != v}
+    if "user_id" in changes:
+        call.store.ensure_user(entry["partner_id"], changes["user_id"], call.now())
+    changes["updated_at"] = int(call.now())
+    with call.store.tx() as conn:
+        ms.update_entry(conn, entry["seq"], changes)
+        if data.category_ids is not None:
+            ms.set_entry_categories(conn, entry["seq"], data.category_ids)
+        ms.refresh_access(conn, entry["seq"])
+    return entry_object(call, ms.get_entry(call.store, entry["partner_id"], entry["id"]))
+
+
+def _check_owner_change(call: Call, entry, data: EntryInput) -> None:
+    """Only ADMIN (or ``edituser``) may change the owner; only the owner or ADMIN may change
+    who can edit or publish (reference §3.5, §4.4)."""
+    session = call.session
+    if session is None or session.is_admin:
+        return
+    new_owner = data.columns.get("user_id")
+    if new_owner is not None and new_owner != entry["user_id"]:
+        if not session.has("edituser", new_owner):
+            raise invalid_type()
+    owner_only = ("entitled_edit", "entitled_publish")
+    touches = any(c in data.columns and data.columns[c] != entry[c] for c in owner_only)
+    if touches and call.kuser_id() != entry["user_id"]:
+        raise invalid_type()
+
+
+@action("media", "delete")
+def media_delete(call: Call) -> None:
+    """Mark the entry DELETED (it disappears from lists and ``media.get``)."""
+    forbid_widget(call)
+    entry = editable_entry(call, call.str("entryId", required=True))
+    with call.store.tx() as conn:
+        ms.update_entry(conn, entry["seq"], {
+            "status": ms.ENTRY_DELETED, "next_at": None, "updated_at": int(call.now()),
+        })
+        conn.execute("UPDATE media_flavors SET status = ?, next_at = NULL WHERE entry_id = ?",
+                     (ms.FLAVOR_DELETED, entry["id"]))
+    return None
+
+
+# -- content -------------------------------------------------------------------------------------
+
+TOKEN_RESOURCE = "KalturaUploadedFileTokenResource"
+
+
+@action("media", "addContent")
+def media_add_content(call: Call) -> dict:
+    """Attach an upload token's file to a NO_CONTENT entry (reference §6.3).
+
+    A fully uploaded token starts processing at once; a token still being uploaded is attached
+    and the entry waits in IMPORT until its final chunk arrives.
+    """
+    forbid_widget(call)
+    entry = editable_entry(call, call.str("entryId", required=True))
+    resource = call.obj("resource", required=True, type_name="KalturaResource")
+    resource_type = resource.get("objectType") or "KalturaResource"
+    if resource_type != TOKEN_RESOURCE:
+        raise ApiError("RESOURCE_TYPE_NOT_SUPPORTED", RES_TYPE=resource_type)
+    if entry["status"] != ms.ENTRY_NO_CONTENT:
+        raise ApiError("ENTRY_ALREADY_WITH_CONTENT")
+    token_id = coerce_str(resource.get("token"), "token")
+    token = ms.get_token(call.store, entry["partner_id"], token_id or "")
+    if token is None:
+        raise ApiError("UPLOAD_TOKEN_NOT_FOUND")
+    if token["status"] == ms.TOKEN_FULL_UPLOAD:
+        ingest_token(call, entry, token)
+    elif token["status"] in (ms.TOKEN_PENDING, ms.TOKEN_PARTIAL_UPLOAD):
+        _attach_token(call, entry, token)
+    else:
+        raise ApiError("UPLOAD_TOKEN_INVALID_STATUS_FOR_ADD_ENTRY")
+    return entry_object(call, ms.get_entry(call.store, entry["partner_id"], entry["id"]))
+
+
+def _attach_token(call: Call, entry, token) -> None:
+    """Remember the token on the entry (IMPORT) until the upload completes."""
+    now = int(call.now())
+    ms.update_token(call.store, token["id"], attached_object_type="entry",
+                    attached_object_id=entry["id"], updated_at=now)
+    with call.store.tx() as conn:
+        ms.update_entry(conn, entry["seq"], {
+            "status": ms.ENTRY_IMPORT, "upload_token_id": token["id"], "updated_at": now,
+        })
+
+
+def ingest_token(call: Call, entry: sqlite3.Row, token: sqlite3.Row) -> None:
+    """Move a fully uploaded token's file into the entry and start processing; close the token."""
+    partner = call.store.partner(entry["partner_id"])
+    with call.store.tx() as conn:
+        changes = processing.ingest(
+            conn, entry, token, files_dir=call.config.files_dir, now=call.now(),
+            delay=call.config.conversion_delay, has_4k=bool(partner and partner.has_4k),
+        )
+        ms.update_entry(conn, entry["seq"], changes)
+    ms.update_token(call.store, token["id"], status=ms.TOKEN_CLOSED,
+                    attached_object_type="entry", attached_object_id=entry["id"],
+                    updated_at=int(call.now()))
+
+
+def ingest_attached(call: Call, token: sqlite3.Row) -> None:
+    """After a final chunk: process the entry that was waiting for this token, if any."""
+    entry_id = token["attached_object_id"]
+    if token["attached_object_type"] != "entry" or not entry_id:
+        return
+    entry = ms.get_entry(call.store, token["partner_id"], entry_id)
+    if entry is not None and entry["status"] == ms.ENTRY_IMPORT:
+        ingest_token(call, entry, token)
+

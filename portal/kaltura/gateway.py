@@ -139,14 +139,15 @@ class KalturaGateway:
         """``(url, label)`` pairs for the settings form's select box."""
         return self.policy.choices()
 
-    def ping(self, service_url: str | ServiceUrl) -> None:
+    def ping(self, service_url: str | ServiceUrl, *, retry: bool | None = None) -> None:
         """Check that a Kaltura API answers at ``service_url`` (``system.ping``).
 
         Any well-formed Kaltura answer counts, an API error included: it proves a Kaltura server
         is there. Raises :class:`KalturaUnavailable` or :class:`OutboundBlocked` otherwise.
+        ``retry=False`` gives up after one attempt (one timeout at most).
         """
         try:
-            self.client.call(self._target(service_url), "system", "ping")
+            self.client.call(self._target(service_url), "system", "ping", retry=retry)
         except KalturaApiError:
             return
 
@@ -159,9 +160,10 @@ class KalturaGateway:
         user_id: str | None = None,
         *,
         session_type: SessionType | None = None,
+        fresh: bool = False,
     ) -> SessionInfo:
-        """A session for ``user_id`` from ``token``: cached, or minted with two calls."""
-        return self.sessions.session(self._target(service_url), token, user_id, session_type)
+        """A session for ``user_id`` from ``token``: cached, or minted with two calls (always, with ``fresh``)."""
+        return self.sessions.session(self._target(service_url), token, user_id, session_type, fresh=fresh)
 
     def call(
         self,

@@ -285,8 +285,6 @@ class OutboundPolicy:
     def _check(self, raw: Any, *, request_path: bool) -> ServiceUrl:
         parts = _split_url(raw)
         scheme = parts.scheme.lower()
-        if scheme not in DEFAULT_PORTS:
-            raise OutboundBlocked("scheme", "The service URL must start with https://.", "use https://")
         if "@" in parts.netloc:
             raise OutboundBlocked(
                 "userinfo", "The service URL must not contain a user name or password (the part before @).",
@@ -385,6 +383,8 @@ def _split_url(raw: Any) -> SplitResult:
         parts.port  # noqa: B018 - raises ValueError for a malformed port
     except ValueError as error:
         raise OutboundBlocked("malformed", "The service URL is not a valid URL.") from error
+    if parts.scheme.lower() not in DEFAULT_PORTS:
+        raise OutboundBlocked("scheme", "The service URL must start with https://.", "use https://")
     if "://" not in raw or not parts.netloc:
         raise OutboundBlocked("malformed", "The service URL must be a full address such as https://www.kaltura.com.")
     return parts

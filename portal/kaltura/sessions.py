@@ -167,14 +167,20 @@ class SessionManager:
         token: AppToken,
         user_id: str | None = None,
         session_type: SessionType | None = None,
+        *,
+        fresh: bool = False,
     ) -> SessionInfo:
-        """A fresh-enough session for (service, token, user, type): from the cache, or newly minted."""
+        """A fresh-enough session for (service, token, user, type): from the cache, or newly minted.
+
+        ``fresh=True`` always mints (and caches the result): diagnostics use it to prove that
+        minting works now, not an hour ago.
+        """
         key = self.cache.key_for(service_url.origin, token, user_id, session_type)
-        cached = self.cache.get(key)
+        cached = None if fresh else self.cache.get(key)
         if cached is not None:
             return cached
         with self.cache.mint_lock(key):
-            cached = self.cache.get(key)  # another thread may have minted while we waited
+            cached = None if fresh else self.cache.get(key)  # another thread may have minted while we waited
             if cached is not None:
                 return cached
             minted_at = self.cache.now()

@@ -222,7 +222,7 @@ def _load_json(text: Any, name: str, found: _Findings) -> dict[str, Any] | None:
     except json.JSONDecodeError as error:
         line, column = _line_column(source, offset + error.pos)
         found.error("not_json", f"This is not valid JSON: {error.msg} at line {line}, column {column}. Copy the "
-                    "whole response of appToken.add again, from the opening {{ to the closing }}.")
+                    "whole response of appToken.add again, from the opening { to the closing }.")
         return None
     except (ValueError, RecursionError):
         found.error("not_json", "This is not valid JSON (it contains values JSON does not allow, or is nested too "

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from portal.accounts.services import create_user
 from portal.hubs.services import add_member
 from portal.models import Hub, Membership, Role, User
-from tests.conftest import CSRF, sign_in, snapshot
+from tests.helpers import CSRF, sign_in, snapshot
 
 ROLES = ("anonymous", "outsider", "participant", "admin", "support")
 USERS = {
