@@ -36,6 +36,10 @@ from .store import Store
 log = logging.getLogger("kaltura_sandbox")
 
 USER_BLOCKED = 0
+#: Actions whose result is (or holds, as ``ks``) a new KS.
+KS_ISSUING_ACTIONS = frozenset(
+    {"session.start", "session.startwidgetsession", "apptoken.startsession"}
+)
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -252,7 +256,16 @@ class SandboxApp:
             service=action.service,
             action=action.name,
         )
-        return action.handler(call)
+        result = action.handler(call)
+        if action.key in KS_ISSUING_ACTIONS:
+            self._note_issued(result)
+        return result
+
+    def _note_issued(self, result: Any) -> None:
+        """Remember when a KS was issued, so ``expire_sessions`` also expires unused ones."""
+        issued = result.get("ks") if isinstance(result, dict) else result
+        if isinstance(issued, str):
+            self.controls.note_ks(issued, self.config.clock())
 
     # -- sessions and permissions ----------------------------------------------------------------
 
@@ -317,13 +330,16 @@ class SandboxApp:
 
     def multirequest(self, params: dict, request: Request, headers: dict[str, str]) -> list:
         """Run the numbered sub-requests in order, resolving ``{N:result:path}`` references."""
-        indexes = sorted(int(k) for k in params if str(k).isdigit())
+        indexes = [int(k) for k in params if str(k).isdigit()]
         results: list[Any] = []
         shared = {name: params[name] for name in ("ks", "clientTag", "partnerId") if name in params}
-        for index in indexes:
+        index = min(indexes, default=0)
+        # Consecutive indexes from the lowest (0 or 1); the first gap or incomplete one ends it.
+        while True:
             sub = params.get(str(index))
             if not isinstance(sub, dict) or not sub.get("service") or not sub.get("action"):
                 break
+            index += 1
             sub = {**shared, **{k: v for k, v in sub.items() if k != "format"}}
             sub = _substitute(sub, results)
             sub_files = _files_tree(sub)

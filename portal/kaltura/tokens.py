@@ -246,6 +246,10 @@ def _strip_wrappers(text: str) -> tuple[str, int]:
     offset = sum(len(line) for line in lines[:start])
     body = "".join(lines[start:end])
     stripped = body.lstrip()
+    if not stripped.startswith(("{", "[")):
+        # Nothing JSON-like behind the "labels": judge the text as it is.
+        offset, body = 0, text
+        stripped = body.lstrip()
     return stripped.rstrip(), offset + (len(body) - len(stripped))
 
 
@@ -352,7 +356,7 @@ def _check_partner(value: Any, found: _Findings) -> int | None:
 
 def _check_hash_type(value: Any, found: _Findings) -> str | None:
     if value is None:
-        return "SHA1"  # Kaltura's default when the token was created without one (reference §2.3.1)
+        value = "SHA1"  # Kaltura's default when the token was created without one (reference §2.3.1)
     text = str(value).strip().upper() if isinstance(value, str) else None
     if text not in HASH_TYPES:
         shown = str(value)[:40]

@@ -129,3 +129,31 @@ def test_expired_form_explains_and_offers_a_reload(client, demo):  # type: ignor
     assert "This form expired" in response.text and "Nothing was saved" in response.text
     assert 'href="http://localhost/sign-in"' in response.text
     assert client.get("/account").status_code == 302  # not signed in
+
+
+def test_redis_storage_shares_limits_between_workers(database_url, tmp_path, demo):  # type: ignore[no-untyped-def]
+    """Two app instances (two gunicorn workers) on one Redis see each other's failed attempts."""
+    import uuid
+
+    import pytest
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379 (CI and project machines run it)")
+    redis.Redis.from_url(url).flushdb()
+    settings = {
+        "ENV": "testing", "DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": url,
+        "LOGIN_LIMIT_PER_ACCOUNT": "2 per 5 minutes", "LOGIN_LIMIT_PER_ADDRESS": "100 per minute",
+    }
+    workers = [create_app({**settings, "INSTANCE_PATH": str(tmp_path / f"w{i}")}) for i in range(2)]
+    email = f"{uuid.uuid4().hex[:8]}@northwind.example"
+    first, second = (worker.test_client() for worker in workers)
+    assert _attempt(first, email, "wrong-password").status_code == 422
+    assert _attempt(second, email, "wrong-password").status_code == 422
+    assert _attempt(first, email, "wrong-password").status_code == 429
+    redis.Redis.from_url(url).flushdb()
+    for worker in workers:
+        worker.extensions["db"].kw["bind"].dispose()
