@@ -151,13 +151,17 @@ class SandboxApp:
         started = time.monotonic()
         try:
             return self._api(request, started)
-        except Exception:  # noqa: BLE001 - e.g. an unparseable body: answer like Kaltura would
+        except ApiError as error:  # e.g. a malformed envelope parameter such as format[x]=1
+            return self._error_response(request, error, started)
+        except Exception:  # noqa: BLE001 - e.g. an unreadable body: answer like Kaltura would
             log.exception("internal error while handling %s", request.path)
-            fmt = 1 if request.args.get("format") == "1" else 2
-            body, mimetype = serialize.render(
-                ApiError("INTERNAL_SERVERL_ERROR"), fmt, time.monotonic() - started
-            )
-            return Response(body, status=200, content_type=f"{mimetype}; charset=utf-8")
+            return self._error_response(request, ApiError("INTERNAL_SERVERL_ERROR"), started)
+
+    @staticmethod
+    def _error_response(request: Request, error: ApiError, started: float) -> Response:
+        fmt = 1 if request.args.get("format") == "1" else 2
+        body, mimetype = serialize.render(error, fmt, time.monotonic() - started)
+        return Response(body, status=200, content_type=f"{mimetype}; charset=utf-8")
 
     def _api(self, request: Request, started: float) -> Response:
         parsed = self.parse(request)
@@ -165,8 +169,8 @@ class SandboxApp:
         fmt = P.coerce_int(params.get("format"), "format") if params.get("format") else 2
         if fmt not in serialize.SUPPORTED_FORMATS:
             return _unknown_format_response(fmt)
-        service = str(params.get("service") or "").lower()
-        action = str(params.get("action") or "").lower()
+        service = _name(params.get("service")).lower()
+        action = _name(params.get("action")).lower()
         is_multi = service == "multirequest"
         key = "multirequest" if is_multi else f"{service}.{action}"
         transport = self._transport_fault(key, request)
@@ -212,8 +216,8 @@ class SandboxApp:
         self, params: dict, files: dict, request: Request, headers: dict[str, str]
     ) -> Any:
         """Run one action and return its result, or the ``ApiError`` it raised."""
-        service = str(params.get("service") or "")
-        action = str(params.get("action") or "")
+        service = _name(params.get("service"))
+        action = _name(params.get("action"))
         try:
             return self._invoke(service, action, params, files, request)
         except ApiError as error:
@@ -297,11 +301,17 @@ class SandboxApp:
             raise ApiError("USER_BLOCKED")
 
     def _authorize(self, action: registry.Action, session: Session) -> None:
-        """``SERVICE_FORBIDDEN`` when a non-admin session's role lacks the action's permission."""
-        if session.is_admin or not (action.admin_only or action.permission):
+        """``SERVICE_FORBIDDEN`` when the session's role lacks the action's permission.
+
+        The role is the ``setrole`` one, else the KS user's own role, else the default of the
+        session type: partner administrator for ADMIN, nothing beyond the basics for USER.
+        """
+        if not (action.admin_only or action.permission):
             return
         role = self._role_of(session)
         if role is None:
+            if session.is_admin:
+                return
             raise forbidden(action)
         if action.permission and role.grants(action.permission):
             return
@@ -343,7 +353,7 @@ class SandboxApp:
             sub = {**shared, **{k: v for k, v in sub.items() if k != "format"}}
             sub = _substitute(sub, results)
             sub_files = _files_tree(sub)
-            key = f"{str(sub['service']).lower()}.{str(sub['action']).lower()}"
+            key = f"{_name(sub['service']).lower()}.{_name(sub['action']).lower()}"
             self.controls.count(key)
             result = self.invoke(sub, sub_files, request, {})
             results.append(serialize.ExceptionResult(result) if isinstance(result, ApiError)
@@ -459,6 +469,13 @@ def forbidden(action: registry.Action) -> ApiError:
     error.headers["X-Kaltura"] = "error-SERVICE_FORBIDDEN"
     error.headers["X-Kaltura-App"] = f"exiting on error SERVICE_FORBIDDEN - {error.message}"
     return error
+
+
+def _name(value: Any) -> str:
+    """A service/action name; nested values print as PHP's "Array" (they match nothing)."""
+    if value is None:
+        return ""
+    return "Array" if isinstance(value, (dict, list)) else str(value)
 
 
 def _ks_param(params: dict) -> str:

@@ -1,1 +1,383 @@
-"""Placeholder: implemented by the media engineer."""
+"""The demo partner's media: categories with a privacy context, then N realistic entries.
+
+Deterministic: the same partner id, privacy context, user ids and N always give the same
+categories, entry ids, names, owners, tags and statuses (a seeded ``random.Random``); only the
+timestamps move with ``now`` (entries were created over the two years before it).
+
+What the seed contains, so the demo and the tests can rely on it:
+
+* ``DEMO_CATEGORIES``: categories under "Hub Portal" in the given privacy context with privacy
+  ALL, AUTHENTICATED_USERS and MEMBERS_ONLY (members listed per category; the demo participant
+  is a member of "Leadership" but not of "Design Reviews"), a category with no privacy context
+  ("Marketing Archive") and one in another context ("Intranet").
+* Entries: about 60% video, 25% images, 15% audio; names, descriptions and tags from a
+  catalogue of company topics; durations, dimensions (some 3840x2160 videos, 2:1 panoramas for
+  360 media), plays and views; about 10% tagged ``360``; owners drawn from the given users;
+  about 8% not READY (pending, converting, importing, no content, failed); about 15% in no
+  category at all; a few percent shared with the demo participant through
+  ``entitledUsersPublish`` or ``entitledUsersView``.
+
+``seed_media(..., entries=100_000)`` takes a few seconds: rows are built in memory and written
+with ``executemany``, and the free-text index is filled with one ``INSERT ... SELECT``.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from . import entitlement, media_store as ms, processing
+from .store import Store
+
+SECONDS_PER_DAY = 86400
+HISTORY_DAYS = 730
+DEMO_PARTICIPANT = "pat@northwind.example"
+
+PRIVACY_ALL = ms.PRIVACY_ALL
+PRIVACY_AUTHENTICATED = ms.PRIVACY_AUTHENTICATED
+PRIVACY_MEMBERS_ONLY = ms.PRIVACY_MEMBERS_ONLY
+
+
+@dataclass(frozen=True)
+class CategorySpec:
+    """A demo category: ``context`` None = the given privacy context, "" = none, else literal.
+
+    ``members`` are indexes into the seed's user list (resolved at seeding time); the demo
+    participant is ``"participant"``.
+    """
+
+    key: str
+    name: str
+    parent: str | None
+    context: str | None
+    privacy: int
+    members: tuple[str, ...] = ()
+    weight: int = 1
+
+
+DEMO_CATEGORIES: tuple[CategorySpec, ...] = (
+    CategorySpec("root", "Hub Portal", None, None, PRIVACY_ALL, weight=2),
+    CategorySpec("news", "Company News", "root", None, PRIVACY_ALL, weight=5),
+    CategorySpec("training", "Training", "root", None, PRIVACY_AUTHENTICATED, weight=5),
+    CategorySpec("demos", "Product Demos", "root", None, PRIVACY_ALL, weight=4),
+    CategorySpec("field", "Field Recordings", "root", None, PRIVACY_AUTHENTICATED, weight=3),
+    CategorySpec("leadership", "Leadership", "root", None, PRIVACY_MEMBERS_ONLY,
+                 members=("participant", "user:0"), weight=2),
+    CategorySpec("design", "Design Reviews", "root", None, PRIVACY_MEMBERS_ONLY,
+                 members=("user:1", "user:2"), weight=2),
+    CategorySpec("archive", "Marketing Archive", None, "", PRIVACY_ALL, weight=2),
+    CategorySpec("intranet", "Intranet", None, "intranet", PRIVACY_ALL, weight=1),
+)
+
+
+def category_id(partner_id: int, index: int) -> int:
+    """The deterministic id of the partner's ``index``-th demo category."""
+    return (partner_id % 100_000) * 1000 + index + 1
+
+
+# -- the content catalogue -------------------------------------------------------------------------
+
+TOPICS = (
+    ("Quarterly Town Hall", "town hall,leadership,company update"),
+    ("Onboarding: Security Basics", "onboarding,security,training"),
+    ("Harbour Drone Flyover", "drone,aerial,harbour"),
+    ("Warehouse Walkthrough", "warehouse,operations,tour"),
+    ("Customer Story: Northwind Traders", "customer story,case study,sales"),
+    ("Product Launch Keynote", "launch,keynote,product"),
+    ("Design Critique", "design,ux,review"),
+    ("Accessibility in Practice", "accessibility,a11y,training"),
+    ("Engineering All-Hands", "engineering,all-hands"),
+    ("Sales Kickoff Highlights", "sales,kickoff,highlights"),
+    ("Lab Safety Procedures", "safety,lab,compliance"),
+    ("Data Privacy Essentials", "privacy,gdpr,compliance"),
+    ("Field Service Tips", "field service,maintenance,how-to"),
+    ("Conference Booth Recap", "conference,events,marketing"),
+    ("Intern Demo Day", "interns,demo day,showcase"),
+    ("Leadership Offsite Summary", "leadership,strategy,offsite"),
+    ("Mountain Trail Panorama", "outdoors,panorama,team building"),
+    ("Factory Floor Tour", "manufacturing,factory,tour"),
+    ("Wellbeing Wednesday", "wellbeing,hr,culture"),
+    ("API Deep Dive", "api,developers,engineering"),
+    ("Support Desk Playbook", "support,customer success,playbook"),
+    ("Brand Refresh Preview", "brand,marketing,design"),
+    ("Volunteer Day", "community,volunteering,culture"),
+    ("Rooftop Garden Timelapse", "timelapse,sustainability,office"),
+)
+VIDEO_KINDS = ("Full Recording", "Highlights", "Part {n}", "Q{q} {year}", "Session {n}",
+               "Director's Cut", "Walkthrough", "Episode {n}")
+IMAGE_KINDS = ("Group Photo", "Poster", "Slide {n}", "Product Shot", "Floor Plan",
+               "Whiteboard Notes", "Cover Art", "Snapshot {n}")
+AUDIO_KINDS = ("Podcast Ep. {n}", "Interview", "Audio Summary", "Q&A Recording",
+               "Narration Draft {n}", "Radio Spot")
+DESCRIPTIONS = (
+    "Recorded for the {team} team. Covers {topic_lower} with examples from recent projects.",
+    "A short {media_word} about {topic_lower}, shared for everyone who missed it live.",
+    "{topic}: what changed, why it matters, and what to do next.",
+    "Produced by {owner_name}. Please share feedback in the hub's comments.",
+    "Reference material on {topic_lower} for new joiners and partners.",
+)
+TEAMS = ("Operations", "Marketing", "Engineering", "People", "Sales", "Design", "Support")
+PALETTE = ("#2f6fdb", "#d9534f", "#5cb85c", "#f0ad4e", "#8e44ad", "#16a085", "#e67e22",
+           "#34495e", "#c0392b", "#1abc9c", "#7f8c8d", "#2c3e50", "#d35400", "#27ae60")
+VIDEO_SIZES = ((1920, 1080), (1920, 1080), (1280, 720), (3840, 2160), (1080, 1920),
+               (1920, 1080), (3840, 2160), (1280, 720))
+IMAGE_SIZES = ((4032, 3024), (6000, 4000), (1920, 1080), (2400, 1600), (1080, 1350))
+PANORAMA_SIZES = ((5760, 2880), (3840, 1920), (8192, 4096))
+
+# Not-READY statuses of the seed (static: they stay as seeded).
+NOT_READY = (ms.ENTRY_PENDING, ms.ENTRY_PRECONVERT, ms.ENTRY_IMPORT, ms.ENTRY_NO_CONTENT,
+             ms.ENTRY_ERROR_CONVERTING)
+
+
+# -- seeding ----------------------------------------------------------------------------------------
+
+
+def seed_media(
+    store: Store,
+    partner_id: int,
+    privacy_context: str,
+    user_ids: list[str],
+    entries: int,
+    now: float,
+) -> None:
+    """Create the demo categories and ``entries`` entries for a partner (see module docstring)."""
+    rng = random.Random(f"kaltura-sandbox-media:{partner_id}:{privacy_context}")
+    users = list(user_ids) or ["admin"]
+    participant = DEMO_PARTICIPANT if DEMO_PARTICIPANT in users else users[0]
+    partner = store.partner(partner_id)
+    has_4k = bool(partner and partner.has_4k)
+    with store.tx() as conn:
+        categories = _seed_categories(conn, partner_id, privacy_context, users, participant,
+                                      int(now))
+        _seed_entries(conn, rng, partner_id, users, participant, categories, entries, now,
+                      has_4k)
+
+
+@dataclass
+class _Category:
+    id: int
+    key: str
+    facts: entitlement.CategoryFacts
+
+
+def _seed_categories(conn: sqlite3.Connection, partner_id: int, context: str, users: list[str],
+                     participant: str, now: int) -> list[_Category]:
+    """Insert ``DEMO_CATEGORIES`` with their members."""
+    ids: dict[str, int] = {}
+    result = []
+    others = [u for u in users if u != participant] or users
+    for index, spec in enumerate(DEMO_CATEGORIES):
+        ids[spec.key] = category_id(partner_id, index)
+        spec_context = context if spec.context is None else spec.context
+        ms.add_category(conn, category_id=ids[spec.key], partner_id=partner_id, name=spec.name,
+                        parent_id=ids.get(spec.parent) if spec.parent else None,
+                        privacy_context=spec_context, privacy=spec.privacy, now=now)
+        members = []
+        for member in spec.members:
+            user = participant if member == "participant" else others[
+                int(member.split(":")[1]) % len(others)]
+            ms.add_category_member(conn, ids[spec.key], user)
+            members.append(user)
+        facts = entitlement.CategoryFacts(spec_context, spec.privacy, tuple(members))
+        result.append(_Category(ids[spec.key], spec.key, facts))
+    return result
+
+
+def _seed_entries(conn, rng: random.Random, partner_id: int, users: list[str], participant: str,
+                  categories: list[_Category], count: int, now: float, has_4k: bool) -> None:
+    """Build every entry in memory, then write entries, categories, tokens, flavors, text."""
+    weights = [spec.weight for spec in DEMO_CATEGORIES]
+    owner_weights = [3 if u == participant else 4 for u in users]
+    seen_ids: set[str] = set()
+    entry_rows, category_rows, access_rows, flavor_rows = [], [], [], []
+    first_seq = (conn.execute("SELECT coalesce(max(seq), 0) FROM media_entries").fetchone()[0]) + 1
+    for index in range(count):
+        seq = first_seq + index
+        entry = _entry(rng, partner_id, users, owner_weights, participant, now, seen_ids, index)
+        chosen = _entry_categories(rng, categories, weights, entry, participant)
+        entry["categories_ids"] = ",".join(str(c.id) for c in chosen)
+        flavor_rows.extend(_entry_flavors(rng, entry, has_4k))
+        row = {**ms.ENTRY_DEFAULTS, **entry}
+        entry_rows.append(tuple(row.get(name) for name in ms.ENTRY_COLUMNS))
+        category_rows.extend((c.id, seq) for c in chosen)
+        tokens = entitlement.entry_tokens(entry["user_id"], ms.entitled_users(entry),
+                                          [c.facts for c in chosen])
+        access_rows.extend((token, seq) for token in tokens)
+    marks = ",".join("?" * len(ms.ENTRY_COLUMNS))
+    conn.executemany(
+        f"INSERT INTO media_entries(seq, {','.join(ms.ENTRY_COLUMNS)}) VALUES (?, {marks})",
+        [(first_seq + i, *row) for i, row in enumerate(entry_rows)],
+    )
+    conn.executemany("INSERT INTO media_entry_categories(category_id, entry_seq) VALUES (?, ?)",
+                     category_rows)
+    conn.executemany("INSERT OR IGNORE INTO media_entry_access(token, entry_seq) VALUES (?, ?)",
+                     access_rows)
+    ms.insert_flavors(conn, flavor_rows)
+    conn.execute(
+        "INSERT INTO media_entries_fts(rowid, name, tags, description, extra) "
+        "SELECT seq, name, tags, coalesce(description, ''), "
+        "id || ' ' || coalesce(reference_id, '') || ' ' || user_id "
+        "FROM media_entries WHERE seq >= ?",
+        (first_seq,),
+    )
+
+
+def _unique_id(rng: random.Random, seen: set[str]) -> str:
+    while True:
+        candidate = ms.generate_id(rng)
+        if candidate not in seen:
+            seen.add(candidate)
+            return candidate
+
+
+def _entry(rng: random.Random, partner_id: int, users: list[str], owner_weights: list[int],
+           participant: str, now: float, seen: set[str], index: int) -> dict[str, Any]:
+    """One entry's columns (without categories)."""
+    roll = rng.random()
+    media_type = ms.MEDIA_VIDEO if roll < 0.6 else ms.MEDIA_IMAGE if roll < 0.85 else ms.MEDIA_AUDIO
+    is_360 = media_type != ms.MEDIA_AUDIO and rng.random() < 0.13
+    owner = rng.choices(users, weights=owner_weights)[0]
+    topic, topic_tags = rng.choice(TOPICS)
+    name = _name(rng, media_type, topic, is_360, index)
+    width, height = _size(rng, media_type, is_360)
+    ms_duration = _duration_ms(rng, media_type)
+    created = int(now) - rng.randrange(HISTORY_DAYS * SECONDS_PER_DAY)
+    updated = min(int(now), created + rng.randrange(30 * SECONDS_PER_DAY))
+    plays = int(rng.paretovariate(1.2) * 20) - 20 if media_type != ms.MEDIA_IMAGE else 0
+    tags = [*topic_tags.split(","), _kind_tag(media_type)]
+    if is_360:
+        tags.insert(0, "360")
+    entry = {
+        "id": _unique_id(rng, seen),
+        "partner_id": partner_id,
+        "name": name,
+        "description": _description(rng, topic, media_type, owner),
+        "user_id": owner,
+        "creator_id": owner,
+        "tags": ms.normalize_tags(",".join(tags)),
+        "admin_tags": "",
+        "media_type": media_type,
+        "status": _status(rng, media_type),
+        "created_at": created,
+        "updated_at": updated,
+        "plays": max(0, plays),
+        "views": max(0, plays) + rng.randrange(0, 50),
+        "last_played_at": updated if plays > 0 else None,
+        "ms_duration": ms_duration,
+        "duration": round(ms_duration / 1000),
+        "width": width,
+        "height": height,
+        "reference_id": f"ref-{partner_id}-{index:06d}" if rng.random() < 0.3 else None,
+        "license_type": -1,
+        "entitled_edit": "",
+        "entitled_publish": "",
+        "entitled_view": "",
+        "conversion_profile_id": processing.default_profile_id(partner_id),
+        "version": 0 if media_type == ms.MEDIA_IMAGE else 1,
+        "thumb_version": 100000 + rng.randrange(1, 9),
+        "color": rng.choice(PALETTE),
+    }
+    _share(rng, entry, users, participant)
+    return entry
+
+
+def _name(rng: random.Random, media_type: int, topic: str, is_360: bool, index: int) -> str:
+    kinds = {ms.MEDIA_VIDEO: VIDEO_KINDS, ms.MEDIA_IMAGE: IMAGE_KINDS}.get(media_type, AUDIO_KINDS)
+    kind = rng.choice(kinds).format(n=rng.randrange(1, 25), q=rng.randrange(1, 5),
+                                    year=rng.choice((2024, 2025, 2026)))
+    prefix = "360° " if is_360 else ""
+    name = f"{prefix}{topic} \u2013 {kind}"
+    if index >= len(TOPICS) * 8:  # large partners: keep names distinguishable
+        name += f" #{index}"
+    return name
+
+
+def _kind_tag(media_type: int) -> str:
+    return {ms.MEDIA_VIDEO: "video", ms.MEDIA_IMAGE: "photo"}.get(media_type, "audio")
+
+
+def _description(rng: random.Random, topic: str, media_type: int, owner: str) -> str:
+    template = rng.choice(DESCRIPTIONS)
+    media_word = {ms.MEDIA_VIDEO: "video", ms.MEDIA_IMAGE: "photo"}.get(media_type, "recording")
+    return template.format(team=rng.choice(TEAMS), topic=topic, topic_lower=topic.lower(),
+                           media_word=media_word, owner_name=owner.split("@")[0])
+
+
+def _size(rng: random.Random, media_type: int, is_360: bool) -> tuple[int | None, int | None]:
+    if media_type == ms.MEDIA_AUDIO:
+        return None, None
+    if is_360:
+        return rng.choice(PANORAMA_SIZES)
+    return rng.choice(VIDEO_SIZES if media_type == ms.MEDIA_VIDEO else IMAGE_SIZES)
+
+
+def _duration_ms(rng: random.Random, media_type: int) -> int:
+    if media_type == ms.MEDIA_IMAGE:
+        return 0
+    if media_type == ms.MEDIA_AUDIO:
+        return rng.randrange(45, 3600) * 1000 + rng.randrange(1000)
+    seconds = min(5400, max(8, int(rng.lognormvariate(5.0, 1.0))))
+    return seconds * 1000 + rng.randrange(1000)
+
+
+def _status(rng: random.Random, media_type: int) -> int:
+    if rng.random() >= 0.08:
+        return ms.ENTRY_READY
+    if media_type == ms.MEDIA_IMAGE:
+        return ms.ENTRY_NO_CONTENT
+    return rng.choice(NOT_READY)
+
+
+def _share(rng: random.Random, entry: dict, users: list[str], participant: str) -> None:
+    """Share a few entries with the participant (publish or view) and some with others."""
+    if entry["user_id"] != participant:
+        roll = rng.random()
+        if roll < 0.03:
+            entry["entitled_publish"] = participant
+        elif roll < 0.06:
+            entry["entitled_view"] = participant
+    if rng.random() < 0.05:
+        other = rng.choice(users)
+        if other != entry["user_id"]:
+            column = "entitled_edit" if rng.random() < 0.3 else "entitled_view"
+            entry[column] = ",".join(ms.split_list(entry[column]) + [other])
+
+
+def _entry_categories(rng: random.Random, categories: list[_Category], weights: list[int],
+                      entry: dict, participant: str) -> list[_Category]:
+    """About 15% of entries have no category (more of them for entries shared with the
+    participant, so sharing is what makes them visible); the rest have one or two."""
+    shared = participant in ms.entitled_users(entry)
+    if rng.random() < (0.5 if shared else 0.15):
+        return []
+    chosen = rng.choices(categories, weights=weights)
+    if rng.random() < 0.12:
+        extra = rng.choices(categories, weights=weights)[0]
+        if extra.id != chosen[0].id:
+            chosen.append(extra)
+    return chosen
+
+
+def _entry_flavors(rng: random.Random, entry: dict, has_4k: bool) -> list[dict[str, Any]]:
+    """Flavor assets of a seeded video/audio entry, consistent with its (static) status."""
+    status = entry["status"]
+    if entry["media_type"] == ms.MEDIA_IMAGE or status in (ms.ENTRY_NO_CONTENT, ms.ENTRY_IMPORT):
+        return []
+    source = processing.SourceInfo(entry["width"] or 0, entry["height"] or 0,
+                                   entry["ms_duration"])
+    size = max(1, entry["duration"]) * rng.choice((2_500, 6_000, 12_000)) * 125
+    stamp = entry["updated_at"]
+    if status in (ms.ENTRY_PENDING, ms.ENTRY_PRECONVERT):
+        t1 = t2 = float("inf")  # stays converting: these entries are frozen mid-way
+    else:
+        t1 = t2 = float(stamp)
+    flavors = processing.plan_flavors(
+        entry, source, has_4k=has_4k, fail=status == ms.ENTRY_ERROR_CONVERTING, now=float(stamp),
+        t1=t1 if status != ms.ENTRY_PRECONVERT else float(stamp), t2=t2, size_bytes=size,
+        ext="mp4" if entry["media_type"] == ms.MEDIA_VIDEO else "mp3", rng=rng)
+    entry["flavor_params_ids"] = ",".join(str(f["flavor_params_id"]) for f in flavors)
+    for flavor in flavors:
+        flavor.update(t1=None, t2=None, next_at=None)  # seeded statuses never move
+    return flavors

@@ -218,9 +218,12 @@ register_schema(
 
 def generate_id(rng: random.Random | None = None) -> str:
     """A Kaltura object id such as ``0_ab12cd34`` (entries, flavor assets)."""
-    if rng is None:
-        return DATA_CENTER + "_" + "".join(secrets.choice(ID_ALPHABET) for _ in range(8))
-    return DATA_CENTER + "_" + "".join(rng.choices(ID_ALPHABET, k=8))
+    number = secrets.randbelow(36 ** 8) if rng is None else rng.getrandbits(42) % 36 ** 8
+    chars = []
+    for _ in range(8):
+        number, digit = divmod(number, 36)
+        chars.append(ID_ALPHABET[digit])
+    return DATA_CENTER + "_" + "".join(chars)
 
 
 def generate_token_id() -> str:
@@ -350,6 +353,13 @@ ENTRY_COLUMNS = (
     "upload_token_id", "proc_t1", "proc_t2", "next_at", "fail_conversion",
 )
 _UPDATABLE = frozenset(ENTRY_COLUMNS) - {"id", "partner_id"}
+#: Column defaults for bulk inserts that pass every column (mirrors the schema's DEFAULTs).
+ENTRY_DEFAULTS: dict[str, Any] = {
+    "name": "", "tags": "", "admin_tags": "", "moderation_status": 6, "display_in_search": 1,
+    "plays": 0, "views": 0, "ms_duration": 0, "duration": 0, "license_type": -1,
+    "entitled_edit": "", "entitled_publish": "", "entitled_view": "", "categories_ids": "",
+    "version": 0, "thumb_version": 100000, "flavor_params_ids": "", "fail_conversion": 0,
+}
 
 
 def insert_entry(conn: sqlite3.Connection, fields: dict[str, Any]) -> int:
@@ -505,7 +515,8 @@ FLAVOR_COLUMNS = (
 
 def insert_flavors(conn: sqlite3.Connection, flavors: Iterable[dict[str, Any]]) -> None:
     """Insert flavor asset rows (missing columns take their defaults)."""
-    rows = list(flavors)
+    # Sorted by id, inserts append to the primary-key B-tree instead of splitting it at random.
+    rows = sorted(flavors, key=lambda row: row["id"])
     if not rows:
         return
     names = [name for name in FLAVOR_COLUMNS if name in rows[0]]

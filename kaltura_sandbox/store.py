@@ -149,6 +149,7 @@ class Store:
     def __init__(self, data_dir: Path | None = None) -> None:
         self.data_dir = data_dir
         self.lock = threading.RLock()
+        self._tx_depth = 0
         self.conn = self._connect()
 
     # -- connection management -----------------------------------------------------------------
@@ -193,15 +194,30 @@ class Store:
 
     @contextlib.contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        """Hold the lock for a transaction; commit on success, roll back on an exception."""
+        """Hold the lock for a transaction; commit on success, roll back on an exception.
+
+        Nested ``tx()`` blocks (same thread) become savepoints of the outer transaction.
+        """
         with self.lock:
-            self.conn.execute("BEGIN")
+            depth = self._tx_depth
+            if depth == 0:
+                begin, commit, rollback = "BEGIN", ["COMMIT"], ["ROLLBACK"]
+            else:
+                name = f"sp{depth}"
+                begin, commit = f"SAVEPOINT {name}", [f"RELEASE {name}"]
+                rollback = [f"ROLLBACK TO {name}", f"RELEASE {name}"]
+            self.conn.execute(begin)
+            self._tx_depth += 1
             try:
                 yield self.conn
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self._tx_depth -= 1
+                for statement in rollback:
+                    self.conn.execute(statement)
                 raise
-            self.conn.execute("COMMIT")
+            self._tx_depth -= 1
+            for statement in commit:
+                self.conn.execute(statement)
 
     # -- statement helpers ---------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, error pages and CLI."""
     from portal import config as config_module
-    from portal import db, errors, security
+    from portal import db, errors, registry, security
     from portal.extensions import csrf, htmx, limiter, login_manager
 
     instance_path = Path((config or {}).get("INSTANCE_PATH") or ROOT / "instance")
@@ -45,14 +45,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     htmx.init_app(app)
     errors.init_app(app)
+    registry.init_app(app)
 
     from portal.accounts import bp as accounts_bp
     from portal.hubs import bp as hubs_bp
+    from portal.integrations import bp as integrations_bp
     from portal.main import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(hubs_bp)
+    app.register_blueprint(integrations_bp)
 
     from portal.cli import register
 

@@ -121,3 +121,46 @@ class AuditEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     actor: Mapped[User | None] = relationship()
+
+
+class UserIdMode(enum.StrEnum):
+    """How a portal user's email becomes their Kaltura user id."""
+
+    EMAIL = "email"
+    EMAIL_PREFIX = "email_prefix"
+    CUSTOM = "custom"
+
+    @property
+    def label(self) -> str:
+        return {
+            UserIdMode.EMAIL: "Full email address (pat@example.com)",
+            UserIdMode.EMAIL_PREFIX: "Email prefix (pat)",
+            UserIdMode.CUSTOM: "Custom rule set up by support",
+        }[self]
+
+
+class KalturaConnection(Base):
+    """A hub's Kaltura integration. Tokens are stored sealed (see portal.kaltura.vault), never in clear."""
+
+    __tablename__ = "kaltura_connections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hub_id: Mapped[int] = mapped_column(sa.ForeignKey("hubs.id", ondelete="CASCADE"), unique=True)
+    service_url: Mapped[str] = mapped_column(sa.String(255))
+    user_id_mode: Mapped[UserIdMode] = mapped_column(_enum(UserIdMode, "user_id_mode"), default=UserIdMode.EMAIL)
+    # A template such as "{local}@corp" that support defines; only then can the mode be custom.
+    custom_rule: Mapped[str | None] = mapped_column(sa.String(200))
+    client_token_sealed: Mapped[str | None] = mapped_column(sa.Text)
+    client_token_info: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    server_token_sealed: Mapped[str | None] = mapped_column(sa.Text)
+    server_token_info: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_check: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    hub: Mapped[Hub] = relationship()
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(self.client_token_sealed and self.server_token_sealed)

@@ -88,8 +88,9 @@ def _b64encode(data: bytes) -> str:
 
 
 def _b64decode(text: str) -> bytes:
-    padded = text + "=" * (-len(text) % 4)
-    return base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_").encode())
+    """Strict base64, standard or URL-safe alphabet, padding optional."""
+    padded = text.replace("+", "-").replace("/", "_") + "=" * (-len(text) % 4)
+    return base64.b64decode(padded.encode(), altchars=b"-_", validate=True)
 
 
 def _aad(hub_id: int | str, slot: str) -> bytes:

@@ -348,15 +348,26 @@ class OutboundPolicy:
         """A :class:`requests.Session` whose every request goes through this policy.
 
         It ignores proxy and ``.netrc`` settings from the environment (they would bypass the
-        address checks or add credentials) and must be used with ``allow_redirects=False``.
+        address checks or add credentials) and never follows a redirect: a 3xx answer comes back
+        as it is, for the caller to refuse.
         """
-        session = requests.Session()
+        session = _NoRedirectSession()
         session.trust_env = False
-        session.max_redirects = 0
         adapter = PinnedAdapter(self, pool_maxsize=pool_maxsize)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         return session
+
+
+class _NoRedirectSession(requests.Session):
+    """A session that sees no redirect target in any answer.
+
+    Even with ``allow_redirects=False``, requests reads a 3xx body in full to prepare
+    ``Response.next``; with no target it never does, so the size cap also holds for redirects.
+    """
+
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        return None
 
 
 def _rule(host: str, port: int | None, *, http: bool, private: bool) -> HostRule:

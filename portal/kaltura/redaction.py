@@ -33,15 +33,29 @@ _KEYED = re.compile(
 _KS_V1_SIGNATURE = re.compile(rb"^[0-9a-f]{40}\|")
 
 
-def _looks_like_ks_v1(candidate: str) -> bool:
-    """A v1 KS is base64 of a 40-hex SHA1 signature, a pipe, then the session fields."""
-    text = candidate.replace("-", "+").replace("_", "/")
+def _decodes_to_ks(chunk: str) -> bool:
+    """Whether base64 ``chunk`` starts a KS: ``<40 hex>|`` (v1) or ``v2|``."""
+    text = chunk.replace("-", "+").replace("_", "/")
     text += "=" * (-len(text) % 4)
     try:
         decoded = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         return False
     return bool(_KS_V1_SIGNATURE.match(decoded)) or decoded.startswith(b"v2|")
+
+
+def _mask_ks_in_run(match: re.Match[str]) -> str:
+    """Mask a v1 KS inside a base64-looking run, which may also hold URL path segments around it.
+
+    The first 56 base64 characters of a v1 KS decode to its 40-hex signature and the ``|``, so
+    we look for that at the run's start and after each ``/`` and mask from there to the run's end.
+    """
+    run = match.group(0)
+    starts = [0] + [i + 1 for i, ch in enumerate(run) if ch == "/"]
+    for start in starts:
+        if _decodes_to_ks(run[start : start + 56]):
+            return run[:start] + MASK
+    return run
 
 
 def redact_text(text: str) -> str:
@@ -51,7 +65,7 @@ def redact_text(text: str) -> str:
     text = _KEYED.sub(lambda m: m.group("key") + MASK, text)
     text = _KS_V2.sub(MASK, text)
     text = _HEX.sub(MASK, text)
-    return _BASE64_RUN.sub(lambda m: MASK if _looks_like_ks_v1(m.group(0)) else m.group(0), text)
+    return _BASE64_RUN.sub(_mask_ks_in_run, text)
 
 
 class RedactingFilter(logging.Filter):

@@ -388,3 +388,19 @@ def test_user_list_filters_and_pages(api, admin):
     assert [u["id"] for u in page["objects"]] == [u["id"] for u in everyone["objects"][3:6]]
     some = api.ok("user", "list", ks=admin, filter={"idIn": "li.wei,maria.garcia,nobody"})
     assert sorted(u["id"] for u in some["objects"]) == ["li.wei", "maria.garcia"]
+
+
+def test_role_resolution_setrole_then_user_role(api, creds):
+    pid, secret = creds["partnerId"], creds["adminSecret"]
+    # A USER KS of a user who holds the administrator role gets that role's permissions.
+    owner_ks = api.ok("session", "start", secret=secret, partnerId=pid, type=USER,
+                      userId="kaltura.admin")
+    assert api.ok("user", "list", ks=owner_ks)["totalCount"] >= 9
+    # setrole wins, even on an ADMIN KS: this role may manage users but not App Tokens.
+    limited = api.ok("session", "start", secret=secret, partnerId=pid, type=ADMIN,
+                     privileges="setrole:HUB_PORTAL_SERVER")
+    assert api.ok("user", "list", ks=limited)["totalCount"] >= 9
+    assert api.error("appToken", "list", ks=limited)["code"] == "SERVICE_FORBIDDEN"
+    plain_user = api.ok("session", "start", secret=secret, partnerId=pid, type=USER,
+                        userId="li.wei")
+    assert api.error("user", "list", ks=plain_user)["code"] == "SERVICE_FORBIDDEN"

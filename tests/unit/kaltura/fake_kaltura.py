@@ -27,6 +27,10 @@ class Reply:
     body: bytes = b"null"
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "application/json"})
     seconds: float = 0.0
+    #: Wait this long before answering (a slow but working server).
+    delay: float = 0.0
+    #: Send no Content-Length and close the connection to end the body.
+    omit_length: bool = False
 
 
 def json_reply(value: Any, status: int = 200) -> Reply:
@@ -110,10 +114,16 @@ class FakeKaltura:
                 if reply.kind in {"drop", "stall"}:
                     self.close_connection = True
                     return
+                if reply.delay:
+                    fake._stop.wait(reply.delay)
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(reply.body)))
+                if reply.omit_length:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
+                else:
+                    self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
                 self.wfile.write(reply.body)
 

@@ -268,26 +268,22 @@ def test_the_connection_uses_the_checked_address_not_a_second_dns_answer(
     assert fake.connections == 0
 
 
-def test_each_request_is_checked_again(fake: FakeKaltura, dns: FakeDns, connects: list) -> None:
-    # A name that turns private later is refused on the next request, even with a pooled connection.
-    answers = iter([["127.0.0.1"]])
-    dns.answers["flip.example.test"] = lambda: next(answers, ["10.0.0.5"])
-    fake.queue(json_reply(True))
-    policy = OutboundPolicy.from_settings(allowed_hosts=[], http_hosts=[f"flip.example.test:{fake.port}"],
-                                          private_hosts=[])
-    policy_allowing_first = OutboundPolicy(
-        [rule.__class__(rule.host, rule.label, rule.port, rule.allow_http, allow_private=False) for rule in policy.rules]
+def test_every_request_is_resolved_and_checked_while_the_connection_is_pooled(
+    fake: FakeKaltura, dns: FakeDns, connects: list
+) -> None:
+    dns.answers["pool.example.test"] = ["127.0.0.1"]
+    fake.queue(json_reply(True), json_reply(True), json_reply(True))
+    policy = OutboundPolicy.from_settings(
+        allowed_hosts=[], http_hosts=[f"pool.example.test:{fake.port}"], private_hosts="pool.example.test"
     )
-    dns.answers["flip.example.test"] = lambda: next(answers, ["10.0.0.5"])
 
-    with KalturaClient(policy_allowing_first) as client:
-        with pytest.raises(OutboundBlocked):
-            client.call(f"http://flip.example.test:{fake.port}", "system", "ping")
-        with pytest.raises(OutboundBlocked):
-            client.call(f"http://flip.example.test:{fake.port}", "system", "ping")
+    with KalturaClient(policy) as client:
+        for _ in range(3):
+            client.call(f"http://pool.example.test:{fake.port}", "system", "ping")
 
-    assert dns.lookups.count("flip.example.test") == 2
-    assert fake.connections == 0
+    assert dns.lookups.count("pool.example.test") == 3
+    assert fake.connections == 1
+    assert len(fake.requests) == 3
 
 
 def test_unresolvable_host_is_unavailable_not_blocked(dns: FakeDns, connects: list) -> None:
