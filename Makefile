@@ -34,7 +34,7 @@ migrate: install
 	$(BIN)/portal migrate
 
 seed: migrate
-	$(BIN)/portal seed-demo
+	@$(BIN)/portal seed-demo | head -n 1
 
 demo: seed
 	@HOST=$(HOST) PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) BIN=$(BIN) bin/demo

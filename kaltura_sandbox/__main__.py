@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import shutil
 import signal
 import sys
@@ -22,13 +23,25 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from . import seed as seeding
 from . import media_store, services  # noqa: F401 - register schemas and every action
 from .app import SandboxApp
 from .context import SandboxConfig
 from .store import DB_FILE, Store
+
+
+class RedactingRequestHandler(WSGIRequestHandler):
+    """Request logging (``--verbose``) without the query string and without ``/ks/...`` path
+    values: KS strings are secrets and never go to a log."""
+
+    _KS_IN_PATH = re.compile(r"(/ks/)[^/]+", re.IGNORECASE)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path = getattr(self, "path", "")
+        path = self._KS_IN_PATH.sub(r"\1***", path.split("?", 1)[0])
+        self.log("info", '"%s %s" %s %s', getattr(self, "command", "-"), path, code, size)
 
 
 class Sandbox:
@@ -81,7 +94,8 @@ def _serve(args: argparse.Namespace) -> int:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
     sandbox = Sandbox(args.data, args.conversion_delay, args.enable_control, args.seed,
                       args.entries)
-    server = make_server(args.host, args.port, sandbox.app, threaded=True)
+    server = make_server(args.host, args.port, sandbox.app, threaded=True,
+                         request_handler=RedactingRequestHandler)
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:

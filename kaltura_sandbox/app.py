@@ -130,12 +130,12 @@ class SandboxApp:
         if content_type == "application/json":
             decoded = P.parse_json_object(request.get_data(as_text=True))
             if decoded is not None:
-                body = P.stringify_json(decoded)
+                body = P.json_tree(decoded)
         elif request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
             form = request.form
             if "json" in form and request.mimetype == "multipart/form-data":
                 decoded = P.parse_json_object(form["json"])
-                body = P.stringify_json(decoded) if decoded is not None else {}
+                body = P.json_tree(decoded) if decoded is not None else {}
             else:
                 body = P.build_tree(form.items(multi=False))
             files = P.build_tree(request.files.items(multi=False))

@@ -430,7 +430,9 @@ def _playable_flavors(ctx: _Context, entry) -> list:
     """READY web flavors (or the requested ones), lowest bitrate first."""
     if entry["status"] != ms.ENTRY_READY:
         raise DeliveryError(ERR_FLAVOR_NOT_FOUND)
-    flavors = [f for f in ms.entry_flavors(ctx.store, entry["id"]) if f["status"] == ms.FLAVOR_READY]
+    processing.materialize(ctx.store, ctx.partner_id, [entry["id"]])
+    flavors = [f for f in ms.entry_flavors(ctx.store, entry["id"])
+               if f["status"] == ms.FLAVOR_READY]
     by_asset = _requested_ids(ctx, "flavorIds", "flavorId")
     by_params = _requested_ids(ctx, "flavorParamIds", "flavorParamId")
     if by_asset or by_params:
@@ -527,6 +529,7 @@ def _serve_flavor(ctx: _Context) -> Response:
     entry = ctx.entry(("entryId", "entry_id"))
     ctx.require_entitled(entry)
     flavor_id = ctx.param("flavorId")
+    processing.materialize(ctx.store, ctx.partner_id, [entry["id"]])
     flavor = next((f for f in ms.entry_flavors(ctx.store, entry["id"]) if f["id"] == flavor_id),
                   None)
     if flavor is None or flavor["status"] != ms.FLAVOR_READY:

@@ -7,9 +7,10 @@ timestamps move with ``now`` (entries were created over the two years before it)
 What the seed contains, so the demo and the tests can rely on it:
 
 * ``DEMO_CATEGORIES``: categories under "Hub Portal" in the given privacy context with privacy
-  ALL, AUTHENTICATED_USERS and MEMBERS_ONLY (members listed per category; the demo participant
-  is a member of "Leadership" but not of "Design Reviews"), a category with no privacy context
-  ("Marketing Archive") and one in another context ("Intranet").
+  ALL, AUTHENTICATED_USERS and MEMBERS_ONLY (the demo participant ``pat@northwind.example`` is
+  a member of "Leadership", ``jordan.lee`` of "Design Reviews"), a category with no privacy
+  context ("Marketing Archive") and one in another context ("Intranet"). Their ids are
+  ``category_id(partner_id, index)``.
 * Entries: about 60% video, 25% images, 15% audio; names, descriptions and tags from a
   catalogue of company topics; durations, dimensions (some 3840x2160 videos, 2:1 panoramas for
   360 media), plays and views; about 10% tagged ``360``; owners drawn from the given users;
@@ -42,11 +43,9 @@ PRIVACY_MEMBERS_ONLY = ms.PRIVACY_MEMBERS_ONLY
 
 @dataclass(frozen=True)
 class CategorySpec:
-    """A demo category: ``context`` None = the given privacy context, "" = none, else literal.
-
-    ``members`` are indexes into the seed's user list (resolved at seeding time); the demo
-    participant is ``"participant"``.
-    """
+    """A demo category. ``context`` None means the seed's privacy context, "" none at all,
+    anything else that literal context. ``members`` are user ids; ``weight`` is how often
+    entries land in the category."""
 
     key: str
     name: str
@@ -64,9 +63,9 @@ DEMO_CATEGORIES: tuple[CategorySpec, ...] = (
     CategorySpec("demos", "Product Demos", "root", None, PRIVACY_ALL, weight=4),
     CategorySpec("field", "Field Recordings", "root", None, PRIVACY_AUTHENTICATED, weight=3),
     CategorySpec("leadership", "Leadership", "root", None, PRIVACY_MEMBERS_ONLY,
-                 members=("participant", "user:0"), weight=2),
+                 members=(DEMO_PARTICIPANT, "kaltura.admin"), weight=2),
     CategorySpec("design", "Design Reviews", "root", None, PRIVACY_MEMBERS_ONLY,
-                 members=("user:1", "user:2"), weight=2),
+                 members=("jordan.lee", "maria.garcia"), weight=2),
     CategorySpec("archive", "Marketing Archive", None, "", PRIVACY_ALL, weight=2),
     CategorySpec("intranet", "Intranet", None, "intranet", PRIVACY_ALL, weight=1),
 )
@@ -149,8 +148,7 @@ def seed_media(
     partner = store.partner(partner_id)
     has_4k = bool(partner and partner.has_4k)
     with store.tx() as conn:
-        categories = _seed_categories(conn, partner_id, privacy_context, users, participant,
-                                      int(now))
+        categories = _seed_categories(conn, partner_id, privacy_context, int(now))
         _seed_entries(conn, rng, partner_id, users, participant, categories, entries, now,
                       has_4k)
 
@@ -162,43 +160,43 @@ class _Category:
     facts: entitlement.CategoryFacts
 
 
-def _seed_categories(conn: sqlite3.Connection, partner_id: int, context: str, users: list[str],
-                     participant: str, now: int) -> list[_Category]:
+def _seed_categories(conn: sqlite3.Connection, partner_id: int, context: str,
+                     now: int) -> list[_Category]:
     """Insert ``DEMO_CATEGORIES`` with their members."""
     ids: dict[str, int] = {}
     result = []
-    others = [u for u in users if u != participant] or users
     for index, spec in enumerate(DEMO_CATEGORIES):
         ids[spec.key] = category_id(partner_id, index)
         spec_context = context if spec.context is None else spec.context
         ms.add_category(conn, category_id=ids[spec.key], partner_id=partner_id, name=spec.name,
                         parent_id=ids.get(spec.parent) if spec.parent else None,
                         privacy_context=spec_context, privacy=spec.privacy, now=now)
-        members = []
         for member in spec.members:
-            user = participant if member == "participant" else others[
-                int(member.split(":")[1]) % len(others)]
-            ms.add_category_member(conn, ids[spec.key], user)
-            members.append(user)
-        facts = entitlement.CategoryFacts(spec_context, spec.privacy, tuple(members))
+            ms.add_category_member(conn, ids[spec.key], member)
+        facts = entitlement.CategoryFacts(spec_context, spec.privacy, spec.members)
         result.append(_Category(ids[spec.key], spec.key, facts))
     return result
 
 
 def _seed_entries(conn, rng: random.Random, partner_id: int, users: list[str], participant: str,
                   categories: list[_Category], count: int, now: float, has_4k: bool) -> None:
-    """Build every entry in memory, then write entries, categories, tokens, flavors, text."""
+    """Build every entry in memory, then write entries, categories, access tokens and the
+    free-text index. Flavor assets are created on first use (``processing.materialize``)."""
     weights = [spec.weight for spec in DEMO_CATEGORIES]
     owner_weights = [3 if u == participant else 4 for u in users]
     seen_ids: set[str] = set()
-    entry_rows, category_rows, access_rows, flavor_rows = [], [], [], []
+    entry_rows, category_rows, access_rows = [], [], []
     first_seq = (conn.execute("SELECT coalesce(max(seq), 0) FROM media_entries").fetchone()[0]) + 1
     for index in range(count):
         seq = first_seq + index
         entry = _entry(rng, partner_id, users, owner_weights, participant, now, seen_ids, index)
         chosen = _entry_categories(rng, categories, weights, entry, participant)
         entry["categories_ids"] = ",".join(str(c.id) for c in chosen)
-        flavor_rows.extend(_entry_flavors(rng, entry, has_4k))
+        if entry["media_type"] != ms.MEDIA_IMAGE and entry["status"] not in (
+                ms.ENTRY_NO_CONTENT, ms.ENTRY_IMPORT):
+            ids = processing.seeded_params_ids(entry["media_type"], has_4k)
+            entry["flavor_params_ids"] = ",".join(str(i) for i in ids)
+            entry["lazy_flavors"] = 1
         row = {**ms.ENTRY_DEFAULTS, **entry}
         entry_rows.append(tuple(row.get(name) for name in ms.ENTRY_COLUMNS))
         category_rows.extend((c.id, seq) for c in chosen)
@@ -214,7 +212,6 @@ def _seed_entries(conn, rng: random.Random, partner_id: int, users: list[str], p
                      category_rows)
     conn.executemany("INSERT OR IGNORE INTO media_entry_access(token, entry_seq) VALUES (?, ?)",
                      access_rows)
-    ms.insert_flavors(conn, flavor_rows)
     conn.execute(
         "INSERT INTO media_entries_fts(rowid, name, tags, description, extra) "
         "SELECT seq, name, tags, coalesce(description, ''), "
@@ -358,26 +355,3 @@ def _entry_categories(rng: random.Random, categories: list[_Category], weights: 
         if extra.id != chosen[0].id:
             chosen.append(extra)
     return chosen
-
-
-def _entry_flavors(rng: random.Random, entry: dict, has_4k: bool) -> list[dict[str, Any]]:
-    """Flavor assets of a seeded video/audio entry, consistent with its (static) status."""
-    status = entry["status"]
-    if entry["media_type"] == ms.MEDIA_IMAGE or status in (ms.ENTRY_NO_CONTENT, ms.ENTRY_IMPORT):
-        return []
-    source = processing.SourceInfo(entry["width"] or 0, entry["height"] or 0,
-                                   entry["ms_duration"])
-    size = max(1, entry["duration"]) * rng.choice((2_500, 6_000, 12_000)) * 125
-    stamp = entry["updated_at"]
-    if status in (ms.ENTRY_PENDING, ms.ENTRY_PRECONVERT):
-        t1 = t2 = float("inf")  # stays converting: these entries are frozen mid-way
-    else:
-        t1 = t2 = float(stamp)
-    flavors = processing.plan_flavors(
-        entry, source, has_4k=has_4k, fail=status == ms.ENTRY_ERROR_CONVERTING, now=float(stamp),
-        t1=t1 if status != ms.ENTRY_PRECONVERT else float(stamp), t2=t2, size_bytes=size,
-        ext="mp4" if entry["media_type"] == ms.MEDIA_VIDEO else "mp3", rng=rng)
-    entry["flavor_params_ids"] = ",".join(str(f["flavor_params_id"]) for f in flavors)
-    for flavor in flavors:
-        flavor.update(t1=None, t2=None, next_at=None)  # seeded statuses never move
-    return flavors

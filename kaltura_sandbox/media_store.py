@@ -14,6 +14,8 @@ lists in milliseconds:
 * ``media_categories`` / ``media_category_members`` / ``media_entry_categories``: categories with
   their privacy context and privacy, their members, and the entries in them.
 * ``media_flavors``: flavor assets (source and web renditions) with their own status timeline.
+  Seeded entries get theirs on first use (``lazy_flavors``, see ``processing.materialize``), so
+  seeding a large partner does not write half a million flavor rows up front.
 * ``media_upload_tokens``: upload tokens; the uploaded bytes live under ``files_dir/uploads``.
 """
 
@@ -135,11 +137,15 @@ register_schema(
         proc_t1 REAL,
         proc_t2 REAL,
         next_at REAL,
-        fail_conversion INTEGER NOT NULL DEFAULT 0
+        fail_conversion INTEGER NOT NULL DEFAULT 0,
+        lazy_flavors INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX IF NOT EXISTS media_entries_created ON media_entries(partner_id, created_at);
     CREATE INDEX IF NOT EXISTS media_entries_updated ON media_entries(partner_id, updated_at);
-    CREATE INDEX IF NOT EXISTS media_entries_name ON media_entries(partner_id, name);
+    CREATE INDEX IF NOT EXISTS media_entries_name
+        ON media_entries(partner_id, name COLLATE NOCASE);
+    CREATE INDEX IF NOT EXISTS media_entries_lazy ON media_entries(partner_id)
+        WHERE lazy_flavors = 1;
     CREATE INDEX IF NOT EXISTS media_entries_plays ON media_entries(partner_id, plays);
     CREATE INDEX IF NOT EXISTS media_entries_duration ON media_entries(partner_id, duration);
     CREATE INDEX IF NOT EXISTS media_entries_status ON media_entries(partner_id, status, created_at);
@@ -350,7 +356,7 @@ ENTRY_COLUMNS = (
     "reference_id", "partner_data", "license_type", "start_date", "end_date", "entitled_edit",
     "entitled_publish", "entitled_view", "categories_ids", "conversion_profile_id", "version",
     "thumb_version", "flavor_params_ids", "source_file", "source_ext", "source_size", "color",
-    "upload_token_id", "proc_t1", "proc_t2", "next_at", "fail_conversion",
+    "upload_token_id", "proc_t1", "proc_t2", "next_at", "fail_conversion", "lazy_flavors",
 )
 _UPDATABLE = frozenset(ENTRY_COLUMNS) - {"id", "partner_id"}
 #: Column defaults for bulk inserts that pass every column (mirrors the schema's DEFAULTs).
@@ -359,6 +365,7 @@ ENTRY_DEFAULTS: dict[str, Any] = {
     "plays": 0, "views": 0, "ms_duration": 0, "duration": 0, "license_type": -1,
     "entitled_edit": "", "entitled_publish": "", "entitled_view": "", "categories_ids": "",
     "version": 0, "thumb_version": 100000, "flavor_params_ids": "", "fail_conversion": 0,
+    "lazy_flavors": 0,
 }
 
 
@@ -371,7 +378,7 @@ def insert_entry(conn: sqlite3.Connection, fields: dict[str, Any]) -> int:
         [fields[name] for name in names],
     )
     seq = int(cursor.lastrowid or 0)
-    index_text(conn, seq, fields)
+    index_text(conn, seq, {"description": None, "reference_id": None, **fields})
     return seq
 
 
@@ -520,10 +527,20 @@ def insert_flavors(conn: sqlite3.Connection, flavors: Iterable[dict[str, Any]]) 
     if not rows:
         return
     names = [name for name in FLAVOR_COLUMNS if name in rows[0]]
-    conn.executemany(
-        f"INSERT INTO media_flavors({','.join(names)}) VALUES ({','.join('?' * len(names))})",
-        [[row[name] for name in names] for row in rows],
-    )
+    sql = (f"INSERT OR IGNORE INTO media_flavors({','.join(names)}) "
+           f"VALUES ({','.join('?' * len(names))})")
+    inserted = conn.executemany(sql, [[row[name] for name in names] for row in rows]).rowcount
+    if inserted == len(rows):
+        return
+    # A random 8-character id collided with an existing one: give the losers fresh ids.
+    for row in rows:
+        found = conn.execute("SELECT entry_id, flavor_params_id FROM media_flavors WHERE id = ?",
+                             (row["id"],)).fetchone()
+        if found is not None and (found[0], found[1]) == (row["entry_id"],
+                                                          row["flavor_params_id"]):
+            continue
+        while not conn.execute(sql, [row[name] for name in names]).rowcount:
+            row["id"] = generate_id()
 
 
 def entry_flavors(store: Store, entry_id: str) -> list[sqlite3.Row]:

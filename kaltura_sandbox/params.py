@@ -258,13 +258,22 @@ def apply_nulls(tree: Any, top_level: bool = True) -> Any:
     return result
 
 
-def stringify_json(value: Any) -> Any:
-    """JSON bodies may hold numbers and booleans; keep them (coercion handles them) but nest lists."""
-    if isinstance(value, dict):
-        return {str(k): stringify_json(v) for k, v in value.items()}
+def json_tree(value: Any) -> Any:
+    """A decoded JSON body as a parameter tree: keys become strings, and flat ``a:b`` keys nest
+    like form keys; numbers and booleans stay as they are (the coercion helpers accept them like
+    their string forms)."""
     if isinstance(value, list):
-        return [stringify_json(v) for v in value]
-    return value
+        return [json_tree(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    tree: dict = {}
+    for key, item in value.items():
+        path = split_key(str(key))
+        nested: Any = json_tree(item)
+        for part in reversed(path[1:]):
+            nested = {part: nested}
+        merge(tree, {path[0]: nested})
+    return tree
 
 
 def path_pairs(path: str) -> list[tuple[str, str]]:

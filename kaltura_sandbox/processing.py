@@ -218,6 +218,7 @@ def plan_flavors(
     source: SourceInfo,
     *,
     has_4k: bool,
+    params_ids: list[int] | None = None,
     fail: bool,
     now: float,
     t1: float,
@@ -228,7 +229,7 @@ def plan_flavors(
 ) -> list[dict[str, Any]]:
     """The flavor asset rows of a conversion: the source asset plus the profile's renditions."""
     is_audio = entry["media_type"] == ms.MEDIA_AUDIO
-    ids = AUDIO_FLAVOR_IDS if is_audio else profile_flavor_ids(has_4k)
+    ids = params_ids or (AUDIO_FLAVOR_IDS if is_audio else profile_flavor_ids(has_4k))
     seconds = max(1, round(source.ms_duration / 1000)) if source.ms_duration else 60
     rows = []
     for params_id in ids:
@@ -341,6 +342,62 @@ def file_extension(name: str | None) -> str:
     """The lowercase extension of a file name ("" when none)."""
     base = os.path.basename(name or "")
     return base.rsplit(".", 1)[1].lower() if "." in base.strip(".") else ""
+
+
+# -- seeded entries' flavors ---------------------------------------------------------------------
+
+
+def seeded_params_ids(media_type: int, has_4k: bool) -> list[int]:
+    """The flavor params a seeded entry was "converted" to."""
+    return list(AUDIO_FLAVOR_IDS) if media_type == ms.MEDIA_AUDIO else profile_flavor_ids(has_4k)
+
+
+def static_flavors(entry: sqlite3.Row) -> list[dict[str, Any]]:
+    """A seeded entry's flavor assets, frozen in a state consistent with its status.
+
+    Deterministic per entry id. READY entries have READY renditions (NOT_APPLICABLE above the
+    source size); failed ones ERROR renditions; PENDING/PRECONVERT ones queued/converting
+    renditions that never move (seeded entries do not run a conversion).
+    """
+    import random  # only seeding-time determinism needs it
+
+    rng = random.Random(f"kaltura-sandbox-flavors:{entry['id']}")
+    status = entry["status"]
+    stamp = float(entry["updated_at"])
+    waiting = status in (ms.ENTRY_PENDING, ms.ENTRY_PRECONVERT)
+    t1 = stamp if status != ms.ENTRY_PENDING else float("inf")
+    t2 = float("inf") if waiting else stamp
+    ids = [int(i) for i in ms.split_list(entry["flavor_params_ids"])]
+    source = SourceInfo(entry["width"] or 0, entry["height"] or 0, entry["ms_duration"] or 0)
+    size = max(1, entry["duration"] or 1) * rng.choice((2_500, 6_000, 12_000)) * 125
+    flavors = plan_flavors(
+        entry, source, has_4k=False, params_ids=ids, fail=status == ms.ENTRY_ERROR_CONVERTING,
+        now=stamp, t1=t1, t2=t2, size_bytes=size,
+        ext="mp4" if entry["media_type"] == ms.MEDIA_VIDEO else "mp3", rng=rng)
+    for flavor in flavors:
+        flavor.update(t1=None, t2=None, next_at=None, created_at=entry["created_at"],
+                      updated_at=entry["updated_at"])
+    return flavors
+
+
+def materialize(store: Store, partner_id: int, entry_ids: list[str] | None = None) -> None:
+    """Create the flavor rows of seeded entries that have none yet (all of the partner's when
+    ``entry_ids`` is None)."""
+    where, params = "partner_id = ? AND lazy_flavors = 1 AND status != ?", [partner_id,
+                                                                          ms.ENTRY_DELETED]
+    if entry_ids is not None:
+        if not entry_ids:
+            return
+        where += f" AND id IN ({','.join('?' * len(entry_ids))})"
+        params += list(entry_ids)
+    with store.tx() as conn:
+        entries = conn.execute(f"SELECT * FROM media_entries WHERE {where}", params).fetchall()
+        if not entries:
+            return
+        rows = [flavor for entry in entries for flavor in static_flavors(entry)]
+        ms.insert_flavors(conn, rows)
+        conn.executemany("UPDATE media_entries SET lazy_flavors = 0 WHERE seq = ?",
+                         [(entry["seq"],) for entry in entries])
 
 
 # -- probing uploaded files -----------------------------------------------------------------------

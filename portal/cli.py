@@ -21,7 +21,9 @@ def main() -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (migrate, create_user, create_hub, add_member, set_plan, seed_demo):
+    from portal.kaltura_cli import kaltura
+
+    for command in (migrate, create_user, create_hub, add_member, set_plan, seed_demo, kaltura):
         app.cli.add_command(command)
 
 

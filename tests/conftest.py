@@ -37,16 +37,24 @@ def reset_schema(engine: sa.Engine) -> None:
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+def app_settings() -> dict:
+    """Extra settings for the ``app`` fixture; a test module overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, app_settings: dict) -> Iterator[Flask]:
     app = create_app(
         {
             "ENV": "testing",
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "DATABASE_URL": database_url,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            **app_settings,
         }
     )
     yield app
+    app.extensions["kaltura"].close()
     engine: sa.Engine = app.extensions["db"].kw["bind"]
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):

@@ -100,9 +100,11 @@ def _entry_scope(call: Call, query: media.Query, flt: dict) -> None:
             entry = ms.get_entry(call.store, call.require_partner(), entry_id)
             if entry is not None and media.entry_visible(call, entry, scope):
                 visible.append(entry_id)
+        processing.materialize(call.store, call.require_partner(), visible)
         query.add_in("f.entry_id", visible)
         return
     scope = media.scope_of(call)
+    processing.materialize(call.store, call.require_partner())
     if not scope.list_all:
         query.add("f.entry_id IN (SELECT id FROM media_entries WHERE partner_id = ? AND "
                   "user_id = ?)", call.require_partner(), scope.user_id or "\0")

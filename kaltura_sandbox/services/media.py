@@ -701,7 +701,8 @@ def media_delete(call: Call) -> None:
     entry = editable_entry(call, call.str("entryId", required=True))
     with call.store.tx() as conn:
         ms.update_entry(conn, entry["seq"], {
-            "status": ms.ENTRY_DELETED, "next_at": None, "updated_at": int(call.now()),
+            "status": ms.ENTRY_DELETED, "next_at": None, "lazy_flavors": 0,
+            "updated_at": int(call.now()),
         })
         conn.execute("UPDATE media_flavors SET status = ?, next_at = NULL WHERE entry_id = ?",
                      (ms.FLAVOR_DELETED, entry["id"]))

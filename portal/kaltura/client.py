@@ -119,7 +119,8 @@ def _error_from(payload: Any, service: str | None, action: str | None) -> Kaltur
         return None
     raw_args = payload.get("args")
     args = raw_args if isinstance(raw_args, dict) else {}  # Kaltura sends [] for "no arguments"
-    return api_error(str(payload.get("code") or ""), str(payload.get("message") or ""), args, service=service, action=action)
+    code, message = str(payload.get("code") or ""), str(payload.get("message") or "")
+    return api_error(code, message, args, service=service, action=action)
 
 
 class KalturaClient:
@@ -197,14 +198,17 @@ class KalturaClient:
         if not calls:
             return []
         target = self._target(service_url)
-        body = self._body({str(i): {"service": c.service, "action": c.action, **c.params} for i, c in enumerate(calls, 1)}, ks)
+        # Sub-requests are keyed "1", "2", ... (reference §1.10); top-level ks applies to each.
+        numbered = {str(i): {"service": c.service, "action": c.action, **c.params} for i, c in enumerate(calls, 1)}
+        body = self._body(numbered, ks)
         may_retry = all(is_safe_action(c.action) for c in calls) if retry is None else retry
         result = self._send(target.endpoint("multirequest"), body, "multirequest", may_retry, self.timeouts.read)
         whole = _error_from(result, "multirequest", None)
         if whole is not None:
             raise whole
         if not isinstance(result, list) or len(result) != len(calls):
-            raise KalturaUnavailable("invalid_body", "multirequest answer does not match the calls", call="multirequest")
+            raise KalturaUnavailable("invalid_body", "multirequest answer does not match the calls",
+                                     call="multirequest")
         return [_error_from(item, c.service, c.action) or item for item, c in zip(result, calls, strict=True)]
 
     # --- internals ------------------------------------------------------------------------
@@ -312,7 +316,9 @@ class KalturaClient:
         if error is None:
             logger.debug("kaltura call %s ok attempt=%d duration_ms=%d", label, attempt, duration)
         else:
-            logger.warning("kaltura call %s failed code=%s attempt=%d duration_ms=%d", label, _code(error), attempt, duration)
+            logger.warning(
+                "kaltura call %s failed code=%s attempt=%d duration_ms=%d", label, _code(error), attempt, duration
+            )
 
 
 def _connection_reason(error: requests.ConnectionError) -> str:

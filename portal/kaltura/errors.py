@@ -171,7 +171,9 @@ class NotFound(KalturaApiError):
     """The object does not exist, or entitlement hides it (Kaltura does not tell the two apart)."""
 
 
-def _rebuild_api_error(cls: type[KalturaApiError], code: str, message: str, args: dict[str, str], service: str | None, action: str | None) -> KalturaApiError:
+def _rebuild_api_error(
+    cls: type[KalturaApiError], code: str, message: str, args: dict[str, str], service: str | None, action: str | None
+) -> KalturaApiError:
     return cls(code, message, args, service=service, action=action)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from portal.kaltura.client import KalturaClient, RetryPolicy, Timeouts
-from portal.kaltura.errors import KalturaApiError, KalturaUnavailable, NotFound
+from portal.kaltura.errors import KalturaApiError, KalturaUnavailable
 from portal.kaltura.outbound import OutboundPolicy, ServiceUrl
 from portal.kaltura.sessions import DEFAULT_SESSION_EXPIRY, SessionCache, SessionManager
 from portal.kaltura.tokens import AppToken
@@ -260,12 +260,22 @@ class KalturaGateway:
     # --- users (server token) -----------------------------------------------------------
 
     def get_user(self, service_url: str | ServiceUrl, token: AppToken, user_id: str) -> KalturaUser | None:
-        """``user.get``: the Kaltura user, or ``None`` when there is no such user."""
-        try:
-            answer = self.call(service_url, token, "user", "get", {"userId": user_id})
-        except NotFound:
-            return None
-        return KalturaUser.from_kaltura(answer) if isinstance(answer, dict) else None
+        """The Kaltura user ``user_id``, or ``None`` when there is none (deleted users count as none).
+
+        Uses ``user.list(idEqual)`` rather than ``user.get``: Kaltura lets ``user.get`` read another
+        user only with an ADMIN session, while ``user.list`` also works for a USER session whose
+        role (``setrole``) grants user reads - the least-privilege server token.
+        """
+        params = {
+            "filter": {"objectType": "KalturaUserFilter", "idEqual": user_id},
+            "pager": {"objectType": "KalturaFilterPager", "pageSize": 1, "pageIndex": 1},
+        }
+        answer = self.call(service_url, token, "user", "list", params)
+        objects = answer.get("objects") if isinstance(answer, dict) else None
+        for item in objects or ():
+            if isinstance(item, dict) and item.get("id") == user_id:
+                return KalturaUser.from_kaltura(item)
+        return None
 
     def add_user(
         self,

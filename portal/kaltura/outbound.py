@@ -306,7 +306,9 @@ class OutboundPolicy:
         if not rules:
             if self.allow_custom_hosts and not _is_ip_literal(host) and scheme == "https" and port == 443:
                 return HostRule(host, host)
-            raise OutboundBlocked("host_not_allowed", f"{host} is not one of the Kaltura hosts this portal may connect to.")
+            raise OutboundBlocked(
+                "host_not_allowed", f"{host} is not one of the Kaltura hosts this portal may connect to."
+            )
         for rule in rules:
             if rule.allows_port(scheme, port) and (scheme == "https" or rule.allow_http):
                 return rule
@@ -388,7 +390,9 @@ def _split_url(raw: Any) -> SplitResult:
     if not isinstance(raw, str) or not raw or len(raw) > 2048:
         raise OutboundBlocked("malformed", "Enter the service URL, for example https://www.kaltura.com.")
     if any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in raw):
-        raise OutboundBlocked("malformed", "The service URL must not contain spaces, control characters or backslashes.")
+        raise OutboundBlocked(
+            "malformed", "The service URL must not contain spaces, control characters or backslashes."
+        )
     try:
         parts = urlsplit(raw)
         parts.port  # noqa: B018 - raises ValueError for a malformed port

@@ -27,7 +27,8 @@ _KS_V2 = re.compile(r"djJ8[A-Za-z0-9_\-+/=%]+")
 _HEX = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{32,}(?![0-9A-Fa-f])")
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_\-]{40,}={0,2}")
 _KEYED = re.compile(
-    r"(?i)(?P<key>[\"']?\b(?:ks|token|tokenhash|token_hash|secret|adminsecret|admin_secret|password|authorization)\b[\"']?"
+    r"(?i)(?P<key>[\"']?\b(?:ks|token|tokenhash|token_hash|secret|adminsecret|admin_secret|password|authorization)"
+    r"\b[\"']?"
     r"\s*[:=]\s*[\"']?)(?P<value>[^\s\"',;&}\]]+)"
 )
 _KS_V1_SIGNATURE = re.compile(rb"^[0-9a-f]{40}\|")

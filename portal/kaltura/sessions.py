@@ -137,7 +137,9 @@ def mint_session(
     widget = client.call(service_url, "session", "startWidgetSession", {"widgetId": f"_{token.partner_id}"})
     widget_ks = as_str(widget.get("ks")) if isinstance(widget, dict) else None
     if not widget_ks:
-        raise KalturaUnavailable("invalid_body", "startWidgetSession returned no session", call="session.startWidgetSession")
+        raise KalturaUnavailable(
+            "invalid_body", "startWidgetSession returned no session", call="session.startWidgetSession"
+        )
     params = {
         "id": token.id,
         "tokenHash": token.token_hash(widget_ks),
@@ -156,7 +158,9 @@ def mint_session(
 class SessionManager:
     """Hands out cached sessions and runs calls with the one-re-mint-on-``INVALID_KS`` rule."""
 
-    def __init__(self, client: KalturaClient, cache: SessionCache, *, expiry: int | None = DEFAULT_SESSION_EXPIRY) -> None:
+    def __init__(
+        self, client: KalturaClient, cache: SessionCache, *, expiry: int | None = DEFAULT_SESSION_EXPIRY
+    ) -> None:
         self.client = client
         self.cache = cache
         self.expiry = expiry

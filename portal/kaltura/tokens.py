@@ -255,7 +255,9 @@ def _strip_wrappers(text: str) -> tuple[str, int]:
 
 def _is_wrapper_line(line: str) -> bool:
     text = line.strip()
-    return not text or text.startswith("```") or bool(_LABEL_LINE.match(text)) and text.lower() not in {"null", "true", "false"}
+    if not text or text.startswith("```"):
+        return True
+    return bool(_LABEL_LINE.match(text)) and text.lower() not in {"null", "true", "false"}
 
 
 def _line_column(text: str, position: int) -> tuple[int, int]:

@@ -5,6 +5,8 @@ A route this table doesn't know fails the test: new routes must be added here.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 
@@ -22,6 +24,9 @@ USERS = {
 }
 
 # endpoint -> method -> (form data, {role: status}); anonymous users are sent to sign in (302).
+# A Kaltura "service" nobody listens on: connection refused at once, no network needed.
+CLOSED_PORT = "http://127.0.0.1:9"
+
 SIGNED_IN = {"anonymous": 302, "outsider": 200, "participant": 200, "admin": 200, "support": 200}
 HUB_PAGE = {"anonymous": 302, "outsider": 404, "participant": 200, "admin": 200, "support": 200}
 SETTINGS_PAGE = {"anonymous": 302, "outsider": 404, "participant": 403, "admin": 200, "support": 200}
@@ -49,8 +54,42 @@ MATRIX = {
     },
     "hubs.member_role": {"POST": ({"role": "admin"}, ADMIN_ACTION)},
     "hubs.member_remove": {"POST": ({}, ADMIN_ACTION)},
+    "integrations.kaltura": {
+        "GET": (None, SETTINGS_PAGE),
+        # Saving needs a live Kaltura; here it is unreachable, so the admin's save is refused (422).
+        "POST": ({"service_url": CLOSED_PORT, "user_id_mode": "email"}, {**ADMIN_ACTION, "admin": 422}),
+    },
+    "integrations.kaltura_test": {"POST": ({}, {**SETTINGS_PAGE, "admin": 422, "support": 422})},
+    "integrations.kaltura_remove": {
+        "GET": (None, {**ADMIN_ACTION, "admin": 200}),
+        "POST": ({}, ADMIN_ACTION),
+    },
+    "integrations.kaltura_rule": {"POST": ({"custom_rule": "{local}"}, SUPPORT_ACTION)},
 }
 IGNORED = {"static"}  # files, no data
+
+
+@pytest.fixture
+def app_settings():  # type: ignore[no-untyped-def]
+    return {"KALTURA_SANDBOX_URL": CLOSED_PORT}
+
+
+def _connect_without_network(app, db, hub):  # type: ignore[no-untyped-def]
+    """A saved connection, written directly (the real save path needs a live Kaltura)."""
+    from portal.kaltura import parse_app_token
+    from portal.models import KalturaConnection
+
+    vault = app.extensions["kaltura_vault"]
+    connection = KalturaConnection(hub_id=hub.id, service_url=CLOSED_PORT)
+    for slot, privileges in (("client", "list:*,enableentitlement,privacycontext:ctx"), ("server", "disableentitlement")):
+        token, findings = parse_app_token(json.dumps(
+            {"id": f"0_{slot}0001", "token": ("a" if slot == "client" else "b") * 32, "partnerId": 4815162, "status": 2,
+             "hashType": "SHA256", "sessionPrivileges": privileges, "objectType": "KalturaAppToken"}), slot)
+        assert token is not None, findings
+        setattr(connection, f"{slot}_token_sealed", vault.seal(token, hub.id, slot))
+        setattr(connection, f"{slot}_token_info", token.public_summary())
+    db.add(connection)
+    db.commit()
 
 
 @pytest.fixture
@@ -61,7 +100,8 @@ def world(app, db, demo):  # type: ignore[no-untyped-def]
     northwind = db.scalar(sa.select(Hub).where(Hub.slug == "northwind"))
     sam = db.scalar(sa.select(User).where(User.email == USERS["participant"]))
     target = db.scalar(sa.select(Membership).where(Membership.hub_id == northwind.id, Membership.user_id == sam.id))
-    return {"slug": "northwind", "membership_id": target.id}
+    _connect_without_network(app, db, northwind)
+    return {"slug": "northwind", "membership_id": target.id, "slot": "client"}
 
 
 def _cases():

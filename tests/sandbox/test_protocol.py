@@ -107,6 +107,9 @@ def test_colon_and_bracket_flattening(sandbox, admin):
                       data={"format": "1", "ks": admin, key: "priya.nair"}).json()
         assert [u["id"] for u in answer["objects"]] == ["priya.nair"], key
         assert answer["totalCount"] == 1
+    flat_json = post(sandbox.url, "/api_v3/service/user/action/list",
+                     json={"format": 1, "ks": admin, "filter:idEqual": "li.wei"}).json()
+    assert [u["id"] for u in flat_json["objects"]] == ["li.wei"]
 
 
 # ---------------------------------------------------------------------------------------------

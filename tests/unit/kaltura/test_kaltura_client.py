@@ -34,7 +34,8 @@ def test_request_shape(make_client: MakeClient, fake: FakeKaltura) -> None:
     fake.queue(json_reply({"objects": [], "totalCount": 0, "objectType": "KalturaMediaListResponse"}))
 
     make_client(client_tag="portal-test").call(
-        fake.url, "media", "list", {"filter": {"objectType": "KalturaMediaEntryFilter", "freeText": None, "orderBy": "-createdAt"}},
+        fake.url, "media", "list",
+        {"filter": {"objectType": "KalturaMediaEntryFilter", "freeText": None, "orderBy": "-createdAt"}},
         ks=KS,
     )
 
@@ -143,7 +144,9 @@ def test_a_ks_echoed_in_an_invalid_ks_error_is_masked(make_client: MakeClient, f
     ],
     ids=["500", "503", "html-body", "empty-body", "dropped"],
 )
-def test_transport_failures_are_unavailable(make_client: MakeClient, fake: FakeKaltura, reply: Reply, reason: str) -> None:
+def test_transport_failures_are_unavailable(
+    make_client: MakeClient, fake: FakeKaltura, reply: Reply, reason: str
+) -> None:
     fake.queue(reply, reply, reply)
 
     with pytest.raises(KalturaUnavailable) as raised:
@@ -181,7 +184,8 @@ def test_only_the_final_upload_chunk_gets_the_long_read_timeout(make_client: Mak
 
     with pytest.raises(KalturaUnavailable):
         client.call(fake.url, "uploadToken", "upload", {"uploadTokenId": "0_t"})
-    assert client.call(fake.url, "uploadToken", "upload", {"uploadTokenId": "0_t"}, final_upload_chunk=True)["id"] == "0_t"
+    final = client.call(fake.url, "uploadToken", "upload", {"uploadTokenId": "0_t"}, final_upload_chunk=True)
+    assert final["id"] == "0_t"
 
 
 @pytest.mark.parametrize("omit_length", [False, True], ids=["declared-length", "streamed"])
@@ -210,7 +214,9 @@ def test_reads_are_retried_with_growing_jittered_waits(
     assert 0 < sleeps.waits[0] < sleeps.waits[1]
 
 
-def test_retries_stop_after_the_configured_attempts(make_client: MakeClient, fake: FakeKaltura, sleeps: SleepRecorder) -> None:
+def test_retries_stop_after_the_configured_attempts(
+    make_client: MakeClient, fake: FakeKaltura, sleeps: SleepRecorder
+) -> None:
     fake.queue(*[Reply(status=503)] * 5)
 
     with pytest.raises(KalturaUnavailable):
@@ -225,7 +231,8 @@ def test_retries_stop_when_the_time_budget_is_spent(fake: FakeKaltura, sleeps: S
     ticks = iter(range(0, 10_000, 100))  # every look at the clock is 100 s later
     fake.queue(*[Reply(status=503)] * 3)
     policy = OutboundPolicy.from_settings(allowed_hosts=[fake.url])
-    with KalturaClient(policy, retry=RetryPolicy(attempts=5, budget=150), sleep=sleeps, clock=lambda: next(ticks)) as client:
+    retry = RetryPolicy(attempts=5, budget=150)
+    with KalturaClient(policy, retry=retry, sleep=sleeps, clock=lambda: next(ticks)) as client:
         with pytest.raises(KalturaUnavailable):
             client.call(fake.url, "media", "list")
 

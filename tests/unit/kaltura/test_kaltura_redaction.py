@@ -34,7 +34,8 @@ def test_secrets_are_masked_wherever_they_appear(secret: str, template: str) -> 
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("ks", "short-ks"), ("secret", "hunter2"), ("password", "pa55"), ("tokenHash", "abc"), ("Authorization", "Bearer")],
+    [("ks", "short-ks"), ("secret", "hunter2"), ("password", "pa55"), ("tokenHash", "abc"),
+     ("Authorization", "Bearer")],
 )
 def test_values_after_secret_keys_are_masked(key: str, value: str) -> None:
     assert value not in redact_text(f"{key}={value}&other=1")

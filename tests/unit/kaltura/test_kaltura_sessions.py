@@ -104,7 +104,9 @@ def test_minting_uses_the_widget_session_for_the_hash_and_the_call(
     assert info.privileges.has("enableentitlement") and info.privileges.value("apptoken") == "0_k3v9x2ab"
 
 
-def test_a_wrong_secret_fails_with_kalturas_code(client: KalturaClient, fake: FakeKaltura, server: AppTokenServer) -> None:
+def test_a_wrong_secret_fails_with_kalturas_code(
+    client: KalturaClient, fake: FakeKaltura, server: AppTokenServer
+) -> None:
     wrong = AppToken(id=TOKEN.id, token="0" * 32, partner_id=TOKEN.partner_id, hash_type="SHA256")
 
     with pytest.raises(KalturaApiError) as raised:

@@ -78,7 +78,8 @@ def parse(text: Any, role: str = "client") -> tuple[AppToken | None, list[Findin
         "```json\n" + paste(indent=2) + "\n```",
         json.dumps({"result": token_json()}),
     ],
-    ids=["compact", "pretty", "whitespace", "bom", "response-body-label", "crlf-label-and-download", "code-fence", "result-wrapper"],
+    ids=["compact", "pretty", "whitespace", "bom", "response-body-label", "crlf-label-and-download", "code-fence",
+         "result-wrapper"],
 )
 def test_accepts_the_token_as_pasted(text: str) -> None:
     token, findings = parse(text)
@@ -423,7 +424,9 @@ _json_values = st.recursive(
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=20,
 )
-_field_values = st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.lists(st.integers(), max_size=3)
+_field_values = (
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.lists(st.integers(), max_size=3)
+)
 _token_keys = ["id", "token", "partnerId", "status", "expiry", "sessionType", "sessionUserId", "sessionDuration",
                "sessionPrivileges", "hashType", "description", "objectType", "code", "message"]
 

@@ -1,0 +1,136 @@
+"""`portal kaltura ...`: diagnose and manage Kaltura connections from a shell.
+
+Support and operators use these where a browser is not at hand; each command calls the same
+services as the Kaltura tab, and exits non-zero when anything fails.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from flask.cli import with_appcontext
+
+from portal import db, registry
+from portal.models import Hub, UserIdMode
+
+LEVELS = {"pass": "ok", "warn": "warning", "fail": "error", "skip": "warning"}
+
+
+@click.group("kaltura")
+def kaltura() -> None:
+    """Validate App Tokens, check and connect hubs, rotate the encryption key."""
+
+
+@kaltura.command("validate-tokens")
+@click.argument("client_json_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("server_json_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print {\"findings\": [...]} as JSON.")
+def validate_tokens(client_json_file: Path, server_json_file: Path, as_json: bool) -> None:
+    """Check two pasted App Token JSON files without contacting Kaltura."""
+    from portal.kaltura import validate_pair
+
+    result = validate_pair(_read(client_json_file), _read(server_json_file))
+    findings = [{"level": f.level, "code": f.code, "message": f.message, "field": f.field} for f in result.findings]
+    _report(findings, as_json)
+
+
+@kaltura.command("check")
+@click.argument("hub_slug")
+@click.option("--json", "as_json", is_flag=True, help="Print {\"findings\": [...]} as JSON.")
+@with_appcontext
+def check(hub_slug: str, as_json: bool) -> None:
+    """Run the live connection checks for a saved hub."""
+    from portal.integrations import services
+
+    hub = _hub(hub_slug)
+    connection = services.connection_of(db.session(), hub)
+    if connection is None:
+        raise click.ClickException(f"Hub {hub_slug!r} has no Kaltura connection. Connect it on its Kaltura tab first.")
+    try:
+        client, server = services.saved_tokens(registry.vault(), hub, connection)
+    except services.IntegrationError as error:
+        raise click.ClickException(error.message) from None
+    rows = services.run_live_checks(registry.kaltura(), connection.service_url, client, server, None)
+    findings = [
+        {"level": LEVELS[row.status], "code": row.key, "message": _row_message(row), "kaltura_error": row.code}
+        for row in rows
+    ]
+    _report(findings, as_json)
+
+
+@kaltura.command("connect")
+@click.argument("hub_slug")
+@click.argument("service_url")
+@click.argument("client_json_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("server_json_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--user-id-mode", type=click.Choice(["email", "email_prefix"]), default=None)
+@with_appcontext
+def connect(hub_slug: str, service_url: str, client_json_file: Path, server_json_file: Path, user_id_mode: str | None) -> None:
+    """Connect a hub exactly as an admin would on its Kaltura tab (validate, test live, save)."""
+    from portal.integrations import services
+
+    outcome = services.save_connection(
+        db.session(), gateway=registry.kaltura(), vault=registry.vault(), hub=_hub(hub_slug), actor=None,
+        service_url=service_url, client_text=_read(client_json_file), server_text=_read(server_json_file),
+        mode=UserIdMode(user_id_mode) if user_id_mode else None,
+    )
+    for name, messages in outcome.field_errors.items():
+        for message in messages:
+            click.echo(f"error: {name}: {message}", err=True)
+    for finding in outcome.findings:
+        if finding.level != "ok":
+            click.echo(f"{finding.level}: {finding.message}", err=True)
+    for row in outcome.rows:
+        if row.status != "pass":
+            click.echo(f"{LEVELS[row.status]}: {_row_message(row)}", err=True)
+    if not outcome.saved:
+        raise click.ClickException(f"Hub {hub_slug!r} was not connected; nothing was saved.")
+    click.echo(f"Connected {hub_slug} to Kaltura at {service_url}.")
+
+
+@kaltura.command("rotate-keys")
+@with_appcontext
+def rotate_keys() -> None:
+    """Re-encrypt every saved App Token under the first (primary) key of PORTAL_ENCRYPTION_KEYS."""
+    from portal.integrations import services
+    from portal.secrets import SecretsError
+
+    try:
+        rotated, current = services.rotate_keys(db.session(), registry.vault())
+    except SecretsError as error:
+        raise click.ClickException(f"Stopped, nothing saved: {error}") from None
+    click.echo(f"Re-encrypted {rotated} token(s); {current} already used the primary key.")
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8-sig", errors="replace")
+
+
+def _hub(slug: str) -> Hub:
+    hub = db.session().scalar(sa.select(Hub).where(Hub.slug == slug))
+    if hub is None:
+        raise click.ClickException(f"No hub has the slug {slug!r}.")
+    return hub
+
+
+def _row_message(row: Any) -> str:
+    parts = [f"{row.title}: {row.detail}"]
+    if row.code:
+        parts.append(f"(Kaltura error {row.code})")
+    if row.what_to_do:
+        parts.append(f"What to do: {row.what_to_do}")
+    return " ".join(parts)
+
+
+def _report(findings: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"findings": findings}, indent=2))
+    else:
+        for finding in findings:
+            click.echo(f"{finding['level']:<8} {finding['code']:<28} {finding['message']}")
+    if any(f["level"] == "error" for f in findings):
+        raise SystemExit(1)

@@ -1,0 +1,66 @@
+"""Fixtures for gateway tests against a real sandbox process over HTTP.
+
+The portal allows plain http to the sandbox's 127.0.0.1 port explicitly, the way development
+configures it (an operator allow-list entry ``http://127.0.0.1:PORT``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from kaltura_sandbox.testing import SandboxProcess
+from portal.kaltura.client import RetryPolicy, Timeouts
+from portal.kaltura.gateway import GatewaySettings, KalturaGateway
+from portal.kaltura.tokens import AppToken, parse_app_token
+
+#: Short enough to keep fault-injection tests quick, long enough for a loaded 2-core machine.
+TEST_TIMEOUTS = Timeouts(connect=2.0, read=3.0, upload_read=10.0)
+TEST_RETRY = RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2, budget=30.0)
+
+
+@pytest.fixture(scope="session")
+def kaltura_sandbox() -> Iterator[SandboxProcess]:
+    """One sandbox for this package's tests (started with the control surface)."""
+    with SandboxProcess(enable_control=True, conversion_delay=0) as process:
+        yield process
+
+
+@pytest.fixture
+def sandbox(kaltura_sandbox: SandboxProcess) -> SandboxProcess:
+    """The sandbox reset to the demo seed, with no faults, latency or counters."""
+    kaltura_sandbox.reset()
+    return kaltura_sandbox
+
+
+def settings_for(sandbox: SandboxProcess, **changes: object) -> GatewaySettings:
+    values: dict[str, object] = {"allowed_hosts": ["saas", sandbox.url], "timeouts": TEST_TIMEOUTS, "retry": TEST_RETRY}
+    values.update(changes)
+    return GatewaySettings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def gateway(sandbox: SandboxProcess) -> Iterator[KalturaGateway]:
+    with KalturaGateway(settings_for(sandbox)) as made:
+        yield made
+
+
+def _token(sandbox: SandboxProcess, name: str, role: str) -> AppToken:
+    pasted = json.dumps(sandbox.credentials[name])
+    token, findings = parse_app_token(pasted, role, now=datetime.now(UTC))  # type: ignore[arg-type]
+    assert token is not None, findings
+    return token
+
+
+@pytest.fixture
+def client_token(sandbox: SandboxProcess) -> AppToken:
+    """The sandbox's demo client App Token, parsed as an admin would paste it."""
+    return _token(sandbox, "clientAppToken", "client")
+
+
+@pytest.fixture
+def server_token(sandbox: SandboxProcess) -> AppToken:
+    return _token(sandbox, "serverAppToken", "server")
