@@ -378,7 +378,7 @@ def insert_entry(conn: sqlite3.Connection, fields: dict[str, Any]) -> int:
         [fields[name] for name in names],
     )
     seq = int(cursor.lastrowid or 0)
-    index_text(conn, seq, {"description": None, "reference_id": None, **fields})
+    index_text(conn, seq, {**ENTRY_DEFAULTS, "description": None, "reference_id": None, **fields})
     return seq
 
 

@@ -40,13 +40,15 @@ def _too_many(error: RateLimitExceeded):
 def _http_error(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
-    return render("errors/http.html", block="error_body", status=error.code, error=error)
+    # A description given to abort() explains this particular refusal; werkzeug's default does not.
+    specific = error.description if error.description != type(error).description else None
+    return render("errors/http.html", block="error_body", status=error.code, error=error, specific=specific)
 
 
 def _unexpected(error: Exception):
     # The details go to the log with the request id; the user gets the id to quote to support.
     log.exception("unhandled error", extra={"request_id": g.get("request_id")})
-    return render("errors/http.html", block="error_body", status=500, error=None)
+    return render("errors/http.html", block="error_body", status=500, error=None, specific=None)
 
 
 def _retry_url() -> str:

@@ -95,3 +95,12 @@ def signed_in(client: FlaskClient, demo):  # type: ignore[no-untyped-def]
         return client
 
     return _sign_in
+
+
+@pytest.fixture(scope="session")
+def kaltura_sandbox():  # type: ignore[no-untyped-def]
+    """One Kaltura sandbox process (real HTTP, control surface on) for the whole run."""
+    from kaltura_sandbox.testing import SandboxProcess
+
+    with SandboxProcess(enable_control=True, conversion_delay=0) as process:
+        yield process

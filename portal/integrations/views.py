@@ -67,7 +67,7 @@ def kaltura_test(slug: str):
     user_id = services.mapped_user_id(current_user.email, mode, connection.custom_rule if connection else None)
     services.test_connection(registry.kaltura(), chosen, user_id, outcome)
     _attach_errors(form, outcome)
-    return _page(access, connection, form, outcome=outcome, block="kaltura_checks", status=200 if outcome.ok else 422)
+    return _page(access, connection, form, outcome=outcome, block="kaltura_form", status=200 if outcome.ok else 422)
 
 
 @bp.route(SETTINGS_URL + "/<any(client, server):slot>/remove", methods=["GET", "POST"])
@@ -152,6 +152,10 @@ def _service_url(form: KalturaForm) -> str | None:
 
 
 def _attach_errors(form: KalturaForm, outcome: services.Outcome) -> None:
+    """Put every rejection on the form field it belongs to (warnings stay in the findings list)."""
+    for finding in outcome.findings:
+        if finding.level == "error" and finding.field:
+            outcome.error(finding.field, finding.message)
     for name, messages in outcome.field_errors.items():
         target = getattr(form, "custom_service_url" if name == "service_url" and form.service_url.data == "custom" else name, None)
         if target is not None:
