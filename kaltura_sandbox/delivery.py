@@ -260,7 +260,8 @@ def thumbnail_size(
     width: int, height: int, def_width: int, def_height: int, src_width: int, src_height: int
 ) -> tuple[int, int]:
     """The output size: as requested; one side alone keeps the source aspect (16:9 if unknown);
-    neither falls back to ``def_width``/``def_height`` and then Kaltura's default 120x90."""
+    neither falls back to ``def_width``/``def_height`` and then Kaltura's default 120x90.
+    Sides are capped at ``MAX_THUMB_SIDE`` pixels."""
     if width <= 0 and height <= 0:
         width, height = def_width, def_height
     if width <= 0 and height <= 0:
@@ -270,11 +271,9 @@ def thumbnail_size(
         width = round(height * aspect)
     if height <= 0:
         height = round(width / aspect)
-    return _clamp(width), _clamp(height)
-
-
-def _clamp(side: int) -> int:
-    return max(1, min(MAX_THUMB_SIDE, int(side)))
+    # Oversized requests shrink proportionally so the picture keeps its shape.
+    scale = min(1.0, MAX_THUMB_SIDE / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def entry_colour(entry) -> tuple[int, int, int]:

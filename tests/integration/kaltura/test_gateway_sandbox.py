@@ -340,7 +340,7 @@ def test_no_token_ks_or_hash_reaches_the_logs(
     gateway: KalturaGateway, sandbox: SandboxProcess, client_token: AppToken, server_token: AppToken,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="portal.kaltura")
     session = gateway.start_session(sandbox.url, client_token, USER, session_type=SessionType.USER)
     gateway.list_media(sandbox.url, client_token, USER)
     sandbox.control("expire_sessions")

@@ -312,7 +312,7 @@ def test_logs_carry_service_action_and_code_but_no_secrets(
         Reply(status=503), Reply(status=503), Reply(status=503),
     )
     client = make_client()
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="portal.kaltura")
 
     client.call(fake.url, "appToken", "startSession", {"id": "0_k3v9x2ab", "tokenHash": token_hash}, ks=KS)
     with pytest.raises(InvalidSession):
