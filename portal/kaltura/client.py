@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from urllib3.exceptions import ProtocolError
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from portal.kaltura import redaction
 from portal.kaltura.errors import KalturaApiError, KalturaError, KalturaUnavailable, OutboundBlocked, api_error
@@ -305,10 +305,11 @@ class KalturaClient:
                 chunks.append(chunk)
         except requests.Timeout as error:
             raise KalturaUnavailable("timeout", call=label) from error
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
-            raise KalturaUnavailable("dropped", call=label) from error
         except requests.RequestException as error:
-            raise KalturaUnavailable("dropped", type(error).__name__, call=label) from error
+            # requests reports a read timeout while streaming the body as a ConnectionError.
+            cause = error.args[0] if error.args else None
+            reason = "timeout" if isinstance(cause, ReadTimeoutError) else "dropped"
+            raise KalturaUnavailable(reason, call=label) from error
         return b"".join(chunks)
 
     def _log_outcome(self, label: str, error: KalturaError | None, attempt: int, started: float) -> None:

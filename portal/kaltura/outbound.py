@@ -28,6 +28,7 @@ import re
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -355,6 +356,8 @@ class OutboundPolicy:
         """
         session = _NoRedirectSession()
         session.trust_env = False
+        # One session serves every hub: never keep cookies one Kaltura account set for the next call.
+        session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         adapter = PinnedAdapter(self, pool_maxsize=pool_maxsize)
         session.mount("https://", adapter)
         session.mount("http://", adapter)

@@ -10,6 +10,7 @@ from flask import url_for
 from tests.helpers import sign_in
 
 IGNORED = {"static"}
+ARGS = {"slot": "client", "membership_id": 1}
 
 
 def _get_urls(app):  # type: ignore[no-untyped-def]
@@ -17,7 +18,7 @@ def _get_urls(app):  # type: ignore[no-untyped-def]
         for rule in app.url_map.iter_rules():
             if rule.endpoint in IGNORED or "GET" not in rule.methods:
                 continue
-            yield url_for(rule.endpoint, **dict.fromkeys(rule.arguments, "northwind"))
+            yield url_for(rule.endpoint, **{arg: ARGS.get(arg, "northwind") for arg in rule.arguments})
     yield "/no-such-page"
 
 

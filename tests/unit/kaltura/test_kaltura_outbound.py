@@ -322,3 +322,17 @@ def test_environment_proxies_are_ignored(
 
     assert make_client().call(fake.url, "system", "ping") is True
     assert connects == [("127.0.0.1", fake.port)]
+
+
+def test_cookies_set_by_one_answer_are_not_sent_with_the_next_call(
+    make_client: Callable[..., KalturaClient], fake: FakeKaltura
+) -> None:
+    # One pooled session serves every hub: a cookie from one Kaltura account must not travel on.
+    set_cookie = {"Content-Type": "application/json", "Set-Cookie": "lb=hub-a; Path=/"}
+    fake.queue(Reply(body=b"true", headers=set_cookie), json_reply(True))
+    client = make_client()
+
+    client.call(fake.url, "system", "ping")
+    client.call(fake.url, "system", "ping")
+
+    assert "Cookie" not in fake.requests[1].headers
