@@ -136,12 +136,43 @@ def scope_tokens(scope: Scope) -> list[str]:
 
 @dataclass(frozen=True)
 class ListRestriction:
-    """How a listing is restricted: an SQL condition on ``media_entries e`` (or None), its
-    parameters, and whether each result must additionally pass the single-entry check."""
+    """How a listing is restricted, as SQL on ``media_entries e``.
 
-    condition: str | None
-    params: tuple
-    check_each: bool
+    ``owner``: only entries of this owner ("" for none at all); ``tokens``: only entries with
+    one of these search tokens; neither: no restriction. ``disabled_entries`` are always
+    included. ``check_each``: every result must also pass the single-entry check.
+    """
+
+    owner: str | None = None
+    tokens: tuple[str, ...] = ()
+    disabled_entries: tuple[str, ...] = ()
+    check_each: bool = False
+
+    def sql(self, *, for_count: bool) -> tuple[str | None, tuple]:
+        """The condition and its parameters.
+
+        Counting takes the token matches as one set (``IN``): cheapest when every row is
+        examined. A page takes a per-row ``EXISTS`` probe, so an ordered ``LIMIT`` query stops
+        after the rows it needs instead of building the whole set first.
+        """
+        if self.owner is not None:
+            condition, params = ("e.user_id = ?", (self.owner,)) if self.owner else ("0", ())
+        elif self.tokens:
+            marks = ",".join("?" * len(self.tokens))
+            if for_count:
+                condition = ("e.seq IN (SELECT entry_seq FROM media_entry_access "
+                             f"WHERE token IN ({marks}))")
+            else:
+                condition = ("EXISTS (SELECT 1 FROM media_entry_access a "
+                             f"WHERE a.entry_seq = e.seq AND a.token IN ({marks}))")
+            params = self.tokens
+        else:
+            return None, ()
+        if self.disabled_entries:
+            marks = ",".join("?" * len(self.disabled_entries))
+            condition = f"({condition}) OR e.id IN ({marks})"
+            params = (*params, *self.disabled_entries)
+        return condition, params
 
 
 def list_restriction(scope: Scope, filters_by_id: bool) -> ListRestriction:
@@ -152,26 +183,12 @@ def list_restriction(scope: Scope, filters_by_id: bool) -> ListRestriction:
     """
     if not scope.list_all:
         if filters_by_id:
-            return ListRestriction(None, (), scope.enforced)
-        owner = ("e.user_id = ?", (scope.user_id,)) if scope.user_id else ("0", ())
-        return _with_disabled_entries(scope, *owner)
+            return ListRestriction(check_each=scope.enforced)
+        return ListRestriction(owner=scope.user_id, disabled_entries=scope.disabled_entries)
     if not scope.enforced:
-        return ListRestriction(None, (), False)
-    tokens = scope_tokens(scope)
-    condition = (
-        "e.seq IN (SELECT entry_seq FROM media_entry_access WHERE token IN "
-        f"({','.join('?' * len(tokens))}))"
-    )
-    return _with_disabled_entries(scope, condition, tuple(tokens))
-
-
-def _with_disabled_entries(scope: Scope, condition: str, params: tuple) -> ListRestriction:
-    """OR in the entries the KS disables entitlement for (``disableentitlementforentry``)."""
-    if scope.disabled_entries:
-        marks = ",".join("?" * len(scope.disabled_entries))
-        condition = f"({condition}) OR e.id IN ({marks})"
-        params = (*params, *scope.disabled_entries)
-    return ListRestriction(condition, params, False)
+        return ListRestriction()
+    return ListRestriction(tokens=tuple(scope_tokens(scope)),
+                           disabled_entries=scope.disabled_entries)
 
 
 # -- single entries ----------------------------------------------------------------------------

@@ -493,21 +493,50 @@ def search_entries(
     order_by: str,
     limit: int,
     offset: int,
+    *,
+    page_where: Sequence[str] | None = None,
+    page_params: Sequence[Any] | None = None,
 ) -> tuple[list[sqlite3.Row], int]:
-    """One page of entries matching ``where`` (ANDed SQL conditions) and the total count."""
+    """One page of entries matching ``where`` (ANDed SQL conditions) and the total count.
+
+    ``page_where``/``page_params`` may state the same conditions in a form that is faster for
+    an ordered ``LIMIT`` query (see ``entitlement.ListRestriction.sql``). The count is skipped
+    when the page itself shows the total (a first page that is not full), and otherwise
+    remembered until the database changes: paging through a large result, or repeating a
+    listing, counts once.
+    """
     clause = " AND ".join(f"({condition})" for condition in where) or "1"
+    page_clause = " AND ".join(f"({c})" for c in (page_where or where)) or "1"
     with store.lock:
-        total = store.conn.execute(
-            f"SELECT count(*) FROM media_entries e WHERE {clause}", params
-        ).fetchone()[0]
-        rows = []
-        if limit > 0 and offset < total:
+        rows: list[sqlite3.Row] = []
+        if limit > 0:
             rows = store.conn.execute(
-                f"SELECT * FROM media_entries e WHERE {clause} ORDER BY {order_by} "
+                f"SELECT * FROM media_entries e WHERE {page_clause} ORDER BY {order_by} "
                 "LIMIT ? OFFSET ?",
-                (*params, limit, offset),
+                (*(params if page_params is None else page_params), limit, offset),
             ).fetchall()
-    return rows, total
+        if offset == 0 and len(rows) < limit:
+            return rows, len(rows)
+        return rows, _count(store, f"SELECT count(*) FROM media_entries e WHERE {clause}", params)
+
+
+_COUNT_CACHE_SIZE = 256
+_count_cache: dict[tuple, tuple[sqlite3.Connection, int, int]] = {}
+
+
+def _count(store: Store, sql: str, params: Sequence[Any]) -> int:
+    """``count(*)`` of a query, cached per connection until any row of the database changes
+    (``total_changes`` moves with every insert, update and delete)."""
+    key = (sql, tuple(params))
+    conn = store.conn
+    cached = _count_cache.get(key)
+    if cached is not None and cached[0] is conn and cached[1] == conn.total_changes:
+        return cached[2]
+    total = conn.execute(sql, params).fetchone()[0]
+    if len(_count_cache) >= _COUNT_CACHE_SIZE:
+        _count_cache.pop(next(iter(_count_cache)))
+    _count_cache[key] = (conn, conn.total_changes, total)
+    return total
 
 
 # -- flavor assets -------------------------------------------------------------------------------

@@ -463,20 +463,31 @@ def list_entries(call: Call, *, media_fields: bool, response_type: str) -> dict:
     query = build_query(call, flt, media_fields=media_fields)
     scope = scope_of(call)
     restriction = entitlement.list_restriction(scope, _filters_by_id(flt))
-    if restriction.condition:
-        query.add(restriction.condition, *restriction.params)
     order = order_clause(_text(flt, "orderBy"))
     if restriction.check_each:
         rows, total = _checked_page(call, query, order, limit, offset, scope)
     else:
-        rows, total = ms.search_entries(call.store, query.where, query.params, order, limit,
-                                        offset)
+        rows, total = _restricted_page(call, query, restriction, order, limit, offset)
     return {
         "objectType": response_type,
         "relatedObjects": None,
         "objects": entry_objects(call, rows),
         "totalCount": total,
     }
+
+
+def _restricted_page(call: Call, query: Query, restriction: entitlement.ListRestriction,
+                     order: str, limit: int, offset: int) -> tuple[list, int]:
+    """A page and total of a list restricted in SQL (owner-only or entitlement tokens)."""
+    count_condition, count_params = restriction.sql(for_count=True)
+    page_condition, page_params = restriction.sql(for_count=False)
+    if count_condition is None:
+        return ms.search_entries(call.store, query.where, query.params, order, limit, offset)
+    return ms.search_entries(
+        call.store, [*query.where, count_condition], [*query.params, *count_params], order,
+        limit, offset, page_where=[*query.where, page_condition],
+        page_params=[*query.params, *page_params],
+    )
 
 
 def _checked_page(call: Call, query: Query, order: str, limit: int, offset: int,

@@ -26,8 +26,13 @@ def index():
 def show(slug: str):
     """A hub's home page."""
     access = hub_access(db.session(), current_user, slug, Need.VIEW)
+    from portal.integrations.services import connection_of
+
     members = services.members_of(db.session(), access.hub)
-    return render("hubs/show.html", access=access, hub=access.hub, member_count=len(members))
+    return render(
+        "hubs/show.html", access=access, hub=access.hub, member_count=len(members),
+        kaltura=connection_of(db.session(), access.hub),
+    )
 
 
 @bp.route("/hubs/<slug>/settings", methods=["GET", "POST"])

@@ -196,6 +196,16 @@ def api_error(
     return cls(code, message, args, service=service, action=action)
 
 
+_UNAVAILABLE_SUMMARIES = {
+    "timeout": "Kaltura did not answer in time",
+    "connect": "Could not connect to Kaltura",
+    "dropped": "The connection to Kaltura was dropped before it answered",
+    "http_status": "Kaltura answered with an HTTP error",
+    "invalid_body": "Kaltura's answer was not a Kaltura API response",
+    "too_large": "Kaltura's answer was larger than the portal accepts",
+}
+
+
 class KalturaUnavailable(KalturaError):
     """No usable answer: connection refused or dropped, timeout, HTTP 5xx, or a body that is not Kaltura's.
 
@@ -205,15 +215,6 @@ class KalturaUnavailable(KalturaError):
 
     code = "KALTURA_UNAVAILABLE"
 
-    _SUMMARIES = {
-        "timeout": "Kaltura did not answer in time",
-        "connect": "Could not connect to Kaltura",
-        "dropped": "The connection to Kaltura was dropped before it answered",
-        "http_status": "Kaltura answered with an HTTP error",
-        "invalid_body": "Kaltura's answer was not a Kaltura API response",
-        "too_large": "Kaltura's answer was larger than the portal accepts",
-    }
-
     def __init__(self, reason: str, detail: str = "", *, status: int | None = None, call: str | None = None) -> None:
         self.reason = reason
         self.detail = redact_text(detail)
@@ -222,7 +223,7 @@ class KalturaUnavailable(KalturaError):
         super().__init__(self._text())
 
     def _text(self) -> str:
-        text = self._SUMMARIES.get(self.reason, "Kaltura is unavailable")
+        text = _UNAVAILABLE_SUMMARIES.get(self.reason, "Kaltura is unavailable")
         if self.call:
             text += f" ({self.call})"
         if self.status is not None:

@@ -70,7 +70,7 @@ class AppToken:
     token: str = field(repr=False)
     partner_id: int = 0
     hash_type: str = "SHA1"
-    privileges: Privileges = Privileges()
+    privileges: Privileges = field(default_factory=Privileges)
     session_type: SessionType | None = None
     session_user_id: str | None = None
     session_duration: int | None = None

@@ -12,6 +12,7 @@ import urllib.parse
 import pytest
 from Crypto.Cipher import AES
 
+from kaltura_sandbox.seed import DEMO_USER_SECRET
 from tests.sandbox.conftest import JsonApi
 
 ADMIN, USER = 2, 0
@@ -74,10 +75,17 @@ def test_session_start_returns_a_bare_ks_v2_signed_with_the_admin_secret(api, cr
 
 
 def test_session_start_rejects_a_wrong_secret_and_user_secret_for_admin(api, creds):
-    error = api.error("session", "start", secret="nope", partnerId=creds["partnerId"])
+    pid = creds["partnerId"]
+    error = api.error("session", "start", secret="nope", partnerId=pid)
     assert error["code"] == "START_SESSION_ERROR"
-    assert error["args"] == {"PID": str(creds["partnerId"])}
-    assert error["message"] == f"Error while starting session for partner [{creds['partnerId']}]"
+    assert error["args"] == {"PID": str(pid)}
+    assert error["message"] == f"Error while starting session for partner [{pid}]"
+    user_ks = api.ok("session", "start", secret=DEMO_USER_SECRET, partnerId=pid, type=USER,
+                     userId="li.wei")
+    # Even a KS started with the user secret is signed with the admin secret.
+    assert decode_ks_v2(user_ks, creds["adminSecret"])["_u"] == "li.wei"
+    error = api.error("session", "start", secret=DEMO_USER_SECRET, partnerId=pid, type=ADMIN)
+    assert error["code"] == "START_SESSION_ERROR"
 
 
 def test_session_start_caps_expiry_at_the_partner_maximum(api, creds):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 
-
 from kaltura_sandbox.testing import SandboxProcess
 from portal.kaltura.client import RetryPolicy, Timeouts
 from portal.kaltura.diagnostics import CheckRow, run_live_checks

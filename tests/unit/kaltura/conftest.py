@@ -31,8 +31,8 @@ class FakeDns:
         self.answers: dict[str, list[str] | Callable[[], list[str]]] = {}
         self.lookups: list[str] = []
 
-    def __call__(  # getaddrinfo's own signature
-        self, host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0  # noqa: A002
+    def __call__(  # the parameters keep getaddrinfo's names
+        self, host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0
     ) -> Any:
         name = host.decode() if isinstance(host, bytes) else str(host)
         self.lookups.append(name)

@@ -104,7 +104,7 @@ class FakeKaltura:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:  # http.server's naming
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 seen = Seen("POST", self.path, {k: v for k, v in self.headers.items()}, body)
@@ -127,9 +127,9 @@ class FakeKaltura:
                 self.end_headers()
                 self.wfile.write(reply.body)
 
-            do_GET = do_POST  # noqa: N815
+            do_GET = do_POST
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep tests quiet
+            def log_message(self, format: str, *args: Any) -> None:  # keep tests quiet
                 return
 
         class Server(ThreadingHTTPServer):

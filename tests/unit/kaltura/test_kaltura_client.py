@@ -232,9 +232,11 @@ def test_retries_stop_when_the_time_budget_is_spent(fake: FakeKaltura, sleeps: S
     fake.queue(*[Reply(status=503)] * 3)
     policy = OutboundPolicy.from_settings(allowed_hosts=[fake.url])
     retry = RetryPolicy(attempts=5, budget=150)
-    with KalturaClient(policy, retry=retry, sleep=sleeps, clock=lambda: next(ticks)) as client:
-        with pytest.raises(KalturaUnavailable):
-            client.call(fake.url, "media", "list")
+    with (
+        KalturaClient(policy, retry=retry, sleep=sleeps, clock=lambda: next(ticks)) as client,
+        pytest.raises(KalturaUnavailable),
+    ):
+        client.call(fake.url, "media", "list")
 
     # 100 s after the start a retry is still in budget; at 200 s it is not, although 5 attempts are allowed
     assert len(fake.requests) == 2

@@ -28,7 +28,7 @@ def test_round_trip(k1: str) -> None:
     stored = ring.encrypt(TOKEN, hub_id=7, slot="client_token")
 
     assert ring.decrypt(stored, 7, "client_token").reveal() == TOKEN
-    version, key_id, nonce, ciphertext = stored.split(":")
+    version, key_id, nonce, _ciphertext = stored.split(":")
     assert (version, key_id) == ("v1", "k1")
     assert len(base64.urlsafe_b64decode(nonce + "==")) == 12
     assert "5f0c1e2d" not in stored and "0_k3v9x2ab" not in stored
