@@ -227,10 +227,17 @@ class Query:
 
     where: list[str] = field(default_factory=list)
     params: list[Any] = field(default_factory=list)
+    #: A condition that few entries meet (free text, ids, owner, categories): counting then
+    #: starts from those entries instead of from everything entitlement allows.
+    selective: bool = False
 
     def add(self, condition: str, *params: Any) -> None:
         self.where.append(condition)
         self.params.extend(params)
+
+    def add_selective(self, condition: str, *params: Any) -> None:
+        self.add(condition, *params)
+        self.selective = True
 
     def add_in(self, column: str, values: list, negate: bool = False) -> None:
         if not values:
@@ -279,8 +286,9 @@ def _match(query: Query, expression: str | None, columns: str | None = None) -> 
         return
     if columns:
         expression = f"{{{columns}}} : ({expression})"
-    query.add("e.seq IN (SELECT rowid FROM media_entries_fts WHERE media_entries_fts MATCH ?)",
-              expression)
+    query.add_selective(
+        "e.seq IN (SELECT rowid FROM media_entries_fts WHERE media_entries_fts MATCH ?)",
+        expression)
 
 
 def _apply_text_filters(query: Query, flt: dict) -> None:
@@ -308,15 +316,17 @@ def _apply_text_filters(query: Query, flt: dict) -> None:
 
 def _apply_id_filters(query: Query, flt: dict) -> None:
     if _text(flt, "idEqual") is not None:
-        query.add("e.id = ?", _text(flt, "idEqual"))
+        query.add_selective("e.id = ?", _text(flt, "idEqual"))
     if _text(flt, "idIn") is not None:
         query.add_in("e.id", ms.split_list(_text(flt, "idIn"))[:MAX_IN_VALUES])
+        query.selective = True
     if _text(flt, "idNotIn") is not None:
         query.add_in("e.id", ms.split_list(_text(flt, "idNotIn")), negate=True)
     if _text(flt, "referenceIdEqual") is not None:
-        query.add("e.reference_id = ?", _text(flt, "referenceIdEqual"))
+        query.add_selective("e.reference_id = ?", _text(flt, "referenceIdEqual"))
     if _text(flt, "referenceIdIn") is not None:
         query.add_in("e.reference_id", ms.split_list(_text(flt, "referenceIdIn")))
+        query.selective = True
 
 
 def _apply_status_filters(query: Query, flt: dict) -> None:
@@ -353,7 +363,7 @@ def _requested_statuses(status_equal: int | None, status_in: str | None) -> set[
 def _apply_owner_filters(query: Query, flt: dict) -> None:
     for name, column in (("userIdEqual", "e.user_id"), ("creatorIdEqual", "e.creator_id")):
         if _text(flt, name) is not None:
-            query.add(f"{column} = ?", _text(flt, name))
+            query.add_selective(f"{column} = ?", _text(flt, name))
     if _text(flt, "userIdIn") is not None:
         query.add_in("e.user_id", ms.split_list(_text(flt, "userIdIn")))
     if _text(flt, "userIdNotIn") is not None:
@@ -383,7 +393,7 @@ def _apply_category_filters(call: Call, query: Query, flt: dict) -> None:
         match_or += ms.category_ids_by_full_names(call.store, call.require_partner(), names)
     if _text(flt, "categoriesIdsMatchOr") is not None or names:
         if match_or:
-            query.add(in_categories.format(",".join("?" * len(match_or))), *match_or)
+            query.add_selective(in_categories.format(",".join("?" * len(match_or))), *match_or)
         else:
             query.add("0")
     for category_id in _int_list(_text(flt, "categoriesIdsMatchAnd"), "categoriesIdsMatchAnd"):
@@ -479,7 +489,7 @@ def list_entries(call: Call, *, media_fields: bool, response_type: str) -> dict:
 def _restricted_page(call: Call, query: Query, restriction: entitlement.ListRestriction,
                      order: str, limit: int, offset: int) -> tuple[list, int]:
     """A page and total of a list restricted in SQL (owner-only or entitlement tokens)."""
-    count_condition, count_params = restriction.sql(for_count=True)
+    count_condition, count_params = restriction.sql(for_count=not query.selective)
     page_condition, page_params = restriction.sql(for_count=False)
     if count_condition is None:
         return ms.search_entries(call.store, query.where, query.params, order, limit, offset)
