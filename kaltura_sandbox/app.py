@@ -31,7 +31,7 @@ from . import delivery, ks as kslib, params as P, registry, serialize
 from .context import Call, SandboxConfig, Session
 from .control import Controls, Fault
 from .errors import ApiError
-from .store import Store
+from .store import Role, Store
 
 log = logging.getLogger("kaltura_sandbox")
 
@@ -319,7 +319,7 @@ class SandboxApp:
             return
         raise forbidden(action)
 
-    def _role_of(self, session: Session):  # noqa: ANN202 - Role | None
+    def _role_of(self, session: Session) -> Role | None:
         """The role a session acts with: ``setrole``, else the user's own role, else none."""
         ref = session.set_role
         if ref is not None:

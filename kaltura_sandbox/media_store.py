@@ -510,9 +510,10 @@ def search_entries(
     with store.lock:
         rows: list[sqlite3.Row] = []
         if limit > 0:
+            # Order and cut narrow (seq-only) rows first, then read the page's full rows.
             rows = store.conn.execute(
-                f"SELECT * FROM media_entries e WHERE {page_clause} ORDER BY {order_by} "
-                "LIMIT ? OFFSET ?",
+                "SELECT * FROM media_entries e WHERE e.seq IN (SELECT e.seq FROM media_entries e "
+                f"WHERE {page_clause} ORDER BY {order_by} LIMIT ? OFFSET ?) ORDER BY {order_by}",
                 (*(params if page_params is None else page_params), limit, offset),
             ).fetchall()
         if offset == 0 and len(rows) < limit:

@@ -21,14 +21,9 @@ from kaltura_sandbox.testing import SandboxProcess
 
 
 @pytest.fixture(scope="session")
-def sandbox() -> Iterator[SandboxProcess]:
-    """One sandbox process for the whole test session."""
-    process = SandboxProcess(enable_control=True, conversion_delay=0)
-    process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
+def sandbox(kaltura_sandbox: SandboxProcess) -> SandboxProcess:
+    """The run's one sandbox process (``kaltura_sandbox`` in ``tests/conftest.py``)."""
+    return kaltura_sandbox
 
 
 @pytest.fixture

@@ -22,13 +22,6 @@ TEST_TIMEOUTS = Timeouts(connect=2.0, read=3.0, upload_read=10.0)
 TEST_RETRY = RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2, budget=30.0)
 
 
-@pytest.fixture(scope="session")
-def kaltura_sandbox() -> Iterator[SandboxProcess]:
-    """One sandbox for this package's tests (started with the control surface)."""
-    with SandboxProcess(enable_control=True, conversion_delay=0) as process:
-        yield process
-
-
 @pytest.fixture
 def sandbox(kaltura_sandbox: SandboxProcess) -> SandboxProcess:
     """The sandbox reset to the demo seed, with no faults, latency or counters."""
