@@ -33,6 +33,7 @@ from . import entitlement, media_store as ms, processing
 from .store import Store
 
 SECONDS_PER_DAY = 86400
+LARGE_PARTNER_NUMBERING = 1000  # entries past this index get a "#N" suffix in their names
 HISTORY_DAYS = 730
 DEMO_PARTICIPANT = "pat@northwind.example"
 
@@ -130,7 +131,7 @@ NOT_READY = (ms.ENTRY_PENDING, ms.ENTRY_PRECONVERT, ms.ENTRY_IMPORT, ms.ENTRY_NO
              ms.ENTRY_ERROR_CONVERTING)
 
 
-# -- seeding ----------------------------------------------------------------------------------------
+# -- seeding ------------------------------------------------------------------------------------
 
 
 def seed_media(
@@ -289,7 +290,7 @@ def _name(rng: random.Random, media_type: int, topic: str, is_360: bool, index: 
                                     year=rng.choice((2024, 2025, 2026)))
     prefix = "360° " if is_360 else ""
     name = f"{prefix}{topic} \u2013 {kind}"
-    if index >= len(TOPICS) * 8:  # large partners: keep names distinguishable
+    if index >= LARGE_PARTNER_NUMBERING:  # large partners: keep names distinguishable
         name += f" #{index}"
     return name
 

@@ -148,8 +148,10 @@ register_schema(
         WHERE lazy_flavors = 1;
     CREATE INDEX IF NOT EXISTS media_entries_plays ON media_entries(partner_id, plays);
     CREATE INDEX IF NOT EXISTS media_entries_duration ON media_entries(partner_id, duration);
-    CREATE INDEX IF NOT EXISTS media_entries_status ON media_entries(partner_id, status, created_at);
-    CREATE INDEX IF NOT EXISTS media_entries_owner ON media_entries(partner_id, user_id, created_at);
+    CREATE INDEX IF NOT EXISTS media_entries_status
+        ON media_entries(partner_id, status, created_at);
+    CREATE INDEX IF NOT EXISTS media_entries_owner
+        ON media_entries(partner_id, user_id, created_at);
     CREATE INDEX IF NOT EXISTS media_entries_reference ON media_entries(partner_id, reference_id);
     CREATE INDEX IF NOT EXISTS media_entries_next ON media_entries(next_at)
         WHERE next_at IS NOT NULL;
@@ -626,12 +628,14 @@ def fail_conversion(store: Store, entry_id: str) -> bool:
     """Make the entry's conversion fail (ERROR_CONVERTING); True if the entry exists.
 
     A conversion still in progress (or not started yet: no content, or waiting for its upload)
-    ends in ERROR_CONVERTING with its web flavors in ERROR. An entry that already finished
-    converting is switched to ERROR_CONVERTING at once, as if a reconversion had failed.
+    ends in ERROR_CONVERTING with its web flavors in ERROR. A video or audio entry that already
+    finished converting is switched to ERROR_CONVERTING at once, as if a reconversion had
+    failed. Images are not converted, so they are not affected.
     """
     with store.tx() as conn:
         row = conn.execute(
-            "SELECT seq, status, next_at FROM media_entries WHERE id = ?", (entry_id,)
+            "SELECT seq, status, next_at, media_type FROM media_entries WHERE id = ?",
+            (entry_id,)
         ).fetchone()
         if row is None:
             return False
@@ -641,8 +645,9 @@ def fail_conversion(store: Store, entry_id: str) -> bool:
             "WHERE entry_id = ? AND is_original = 0 AND final_status = ?",
             (FLAVOR_ERROR, "Conversion failed (sandbox fault injection)", entry_id, FLAVOR_READY),
         )
-        if row["next_at"] is None and row["status"] in (ENTRY_READY, ENTRY_PRECONVERT,
-                                                        ENTRY_PENDING):
+        converted = row["media_type"] in (MEDIA_VIDEO, MEDIA_AUDIO)
+        if converted and row["next_at"] is None and row["status"] in (
+                ENTRY_READY, ENTRY_PRECONVERT, ENTRY_PENDING):
             conn.execute(
                 "UPDATE media_entries SET status = ? WHERE seq = ?",
                 (ENTRY_ERROR_CONVERTING, row["seq"]),

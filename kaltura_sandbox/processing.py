@@ -4,21 +4,26 @@ Images become READY at once. Video and audio follow Kaltura's progression (refer
 PENDING (source flavor added) -> PRECONVERT (conversion jobs queued) -> READY, or
 ERROR_CONVERTING when the conversion was made to fail. The whole conversion takes
 ``config.conversion_delay`` seconds: PENDING for the first quarter, PRECONVERT for the rest.
+A conversion fails when the entry's name contains ``[fail-conversion]``, or after
+``POST /__control/fail_conversion {"entry_id": ...}`` (``media_store.fail_conversion``).
 
 Nothing runs in the background: the timeline is stored with the entry and its flavors
 (``proc_t1``/``proc_t2``/``next_at``) and ``settle()`` applies every transition that is due
 before a read, so the state is the same whichever request looks first, and it survives a restart.
 
-The flavors come from the partner's default conversion profile (``CONVERSION_FLAVORS``): the
-source ("isOriginal") asset is READY as soon as the file is in; each web flavor is QUEUED, then
+The flavors come from the partner's default conversion profile (``profile_flavor_ids``, drawn
+from ``FLAVOR_PARAMS``; the 4K ones only for partners with ``has_4k``): the source ("isOriginal")
+asset is READY as soon as the file is in; each web flavor is QUEUED, then
 CONVERTING, then READY, or NOT_APPLICABLE when it would upscale the source (a 2160p flavor of a
 1080p upload), or ERROR when the conversion fails. The sandbox does not transcode: every
-rendition serves the uploaded bytes (see ``delivery.py``).
+rendition serves the uploaded bytes (see ``delivery.py``). Frame size and duration are read from
+the upload itself when it is a PNG, GIF, JPEG or MP4/MOV (``probe_file``).
 """
 
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
 import struct
 from dataclasses import dataclass
@@ -29,6 +34,7 @@ from . import media_store as ms
 from .store import Store
 
 PENDING_SHARE = 0.25  # share of the conversion delay spent in PENDING before PRECONVERT
+MAX_MOOV_BYTES = 32 * 1024 * 1024  # the largest MP4 "moov" header probe_file reads
 
 
 @dataclass(frozen=True)
@@ -225,7 +231,7 @@ def plan_flavors(
     t2: float,
     size_bytes: int,
     ext: str,
-    rng=None,
+    rng: random.Random | None = None,
 ) -> list[dict[str, Any]]:
     """The flavor asset rows of a conversion: the source asset plus the profile's renditions."""
     is_audio = entry["media_type"] == ms.MEDIA_AUDIO
@@ -359,8 +365,6 @@ def static_flavors(entry: sqlite3.Row) -> list[dict[str, Any]]:
     source size); failed ones ERROR renditions; PENDING/PRECONVERT ones queued/converting
     renditions that never move (seeded entries do not run a conversion).
     """
-    import random  # only seeding-time determinism needs it
-
     rng = random.Random(f"kaltura-sandbox-flavors:{entry['id']}")
     status = entry["status"]
     stamp = float(entry["updated_at"])
@@ -510,8 +514,6 @@ def _mp4_info(handle) -> SourceInfo | None:
         pos += size
     return None
 
-
-MAX_MOOV_BYTES = 32 * 1024 * 1024
 
 
 def _moov_info(moov: bytes) -> SourceInfo | None:

@@ -72,7 +72,7 @@ def conversion_profile_get_default(call: Call) -> dict:
     return profile_object(call, profile_type)
 
 
-def params_object(params: processing.FlavorParams, partner_id: int) -> dict:
+def params_object(params: processing.FlavorParams) -> dict:
     """A ``KalturaFlavorParams`` (``KalturaAssetParams`` properties first)."""
     required = ([{"objectType": "KalturaString", "value": params.required_permission}]
                 if params.required_permission else [])
@@ -139,7 +139,7 @@ def params_object(params: processing.FlavorParams, partner_id: int) -> dict:
 def flavor_params_list(call: Call) -> dict:
     """The flavor params the partner may use (4K ones only with the 4K switch)."""
     flt = call.obj("filter", type_name="KalturaFlavorParamsFilter")
-    limit, offset = media.pager_window(call)
+    limit, offset = media.pager_window(call, search_index=False)
     partner = call.store.partner(call.require_partner())
     items = [p for p in processing.visible_params(bool(partner and partner.has_4k))
              if _matches(p, flt)]
@@ -147,7 +147,7 @@ def flavor_params_list(call: Call) -> dict:
     return {
         "objectType": "KalturaFlavorParamsListResponse",
         "relatedObjects": None,
-        "objects": [params_object(p, partner.id) for p in page],
+        "objects": [params_object(p) for p in page],
         "totalCount": len(items),
     }
 

@@ -57,7 +57,7 @@ def flavor_object(row) -> dict:
 def flavor_asset_list(call: Call) -> dict:
     """Flavor assets by ``entryIdEqual``/``entryIdIn``, status and flavor params filters."""
     flt = call.obj("filter", type_name="KalturaAssetFilter")
-    limit, offset = media.pager_window(call)
+    limit, offset = media.pager_window(call, search_index=False)
     processing.settle(call.store, call.now())
     query = media.Query()
     query.add("f.partner_id = ?", call.require_partner())

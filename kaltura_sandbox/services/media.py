@@ -75,11 +75,10 @@ def forbid_widget(call: Call) -> None:
         raise error
 
 
-def visible_entry(call: Call, entry_id: str | None, *, include_deleted: bool = False):
-    """The entry if it exists and the KS may see it, else ``ENTRY_ID_NOT_FOUND``."""
+def visible_entry(call: Call, entry_id: str | None):
+    """The entry if it exists (not deleted) and the KS may see it, else ``ENTRY_ID_NOT_FOUND``."""
     processing.settle(call.store, call.now())
-    entry = ms.get_entry(call.store, call.require_partner(), entry_id or "",
-                         include_deleted=include_deleted)
+    entry = ms.get_entry(call.store, call.require_partner(), entry_id or "")
     if entry is None or not entry_visible(call, entry, scope_of(call)):
         raise ApiError("ENTRY_ID_NOT_FOUND", ENTRY_ID=entry_id)
     return entry
@@ -130,7 +129,7 @@ def entry_object(call: Call, entry, category_names: dict[int, str] | None = None
     return {
         "objectType": "KalturaMediaEntry",
         "relatedObjects": None,
-        **_base_entry_fields(call, entry, base, show_categories, ids, names),
+        **_base_entry_fields(entry, base, show_categories, ids, names),
         "plays": entry["plays"],
         "views": entry["views"],
         "lastPlayedAt": entry["last_played_at"],
@@ -154,7 +153,7 @@ def entry_object(call: Call, entry, category_names: dict[int, str] | None = None
     }
 
 
-def _base_entry_fields(call: Call, entry, base: str, show_categories: bool, ids: list[int],
+def _base_entry_fields(entry, base: str, show_categories: bool, ids: list[int],
                        names: dict[int, str]) -> dict:
     """The ``KalturaBaseEntry`` part of an entry object."""
     return {
@@ -447,15 +446,19 @@ def build_query(call: Call, flt: dict, *, media_fields: bool) -> Query:
     return query
 
 
-def pager_window(call: Call) -> tuple[int, int]:
-    """(limit, offset) from ``pager``: size clamped to [0, 500], index >= 1."""
+def pager_window(call: Call, *, search_index: bool = True) -> tuple[int, int]:
+    """(limit, offset) from ``pager``: size clamped to [0, 500], index >= 1.
+
+    Lists answered by Kaltura's search index (entries) refuse offsets of 10,000 or more with
+    ``QUERY_EXCEEDED_MAX_MATCHES_ALLOWED``; database-backed lists (``search_index=False``) do not.
+    """
     pager = call.obj("pager", type_name="KalturaFilterPager")
     size = coerce_int(pager.get("pageSize"), "pageSize")
     index = coerce_int(pager.get("pageIndex"), "pageIndex")
     size = DEFAULT_PAGE_SIZE if size is None else max(0, min(MAX_PAGE_SIZE, size))
     index = 1 if index is None else max(1, index)
     offset = (index - 1) * size
-    if size and offset >= MAX_MATCHES:
+    if search_index and size and offset >= MAX_MATCHES:
         raise ApiError("QUERY_EXCEEDED_MAX_MATCHES_ALLOWED")
     return size, offset
 
@@ -745,14 +748,18 @@ def media_add_content(call: Call) -> dict:
     forbid_widget(call)
     entry = editable_entry(call, call.str("entryId", required=True))
     resource = call.obj("resource", required=True, type_name="KalturaResource")
-    resource_type = resource.get("objectType") or "KalturaResource"
+    resource_type = resource.get("objectType")
+    if not resource_type:
+        raise ApiError("OBJECT_TYPE_ABSTRACT", OBJ_TYPE="KalturaResource")
     if resource_type != TOKEN_RESOURCE:
         raise ApiError("RESOURCE_TYPE_NOT_SUPPORTED", RES_TYPE=resource_type)
     if entry["status"] != ms.ENTRY_NO_CONTENT:
         raise ApiError("ENTRY_ALREADY_WITH_CONTENT")
     token_id = coerce_str(resource.get("token"), "token")
     token = ms.get_token(call.store, entry["partner_id"], token_id or "")
-    if token is None:
+    session = call.session
+    if token is None or not (session and session.is_admin or token["user_id"] == call.kuser_id()):
+        # A user session may only use its own upload tokens (like uploadToken.get/upload).
         raise ApiError("UPLOAD_TOKEN_NOT_FOUND")
     if token["status"] == ms.TOKEN_FULL_UPLOAD:
         ingest_token(call, entry, token)

@@ -159,7 +159,7 @@ def upload_token_get(call: Call) -> dict:
 def upload_token_list(call: Call) -> dict:
     """The partner's tokens (a user session: only its own), newest last."""
     flt = call.obj("filter", type_name="KalturaUploadTokenFilter")
-    limit, offset = media.pager_window(call)
+    limit, offset = media.pager_window(call, search_index=False)
     query = media.Query()
     query.add("t.partner_id = ?", call.require_partner())
     query.add("t.status != ?", ms.TOKEN_DELETED)

@@ -151,7 +151,8 @@ def test_id_user_and_reference_filters(api, admin, everything):
         e["id"] for e in everything if e["userId"] == owner}
     assert list_all(api, admin, userIdEqual="no.such.user") == []
     with_reference = next(e for e in everything if e.get("referenceId"))
-    got = list_all(api, admin, statusIn=ALL_STATUSES, referenceIdEqual=with_reference["referenceId"])
+    got = list_all(api, admin, statusIn=ALL_STATUSES,
+                   referenceIdEqual=with_reference["referenceId"])
     assert ids(got) == {with_reference["id"]}
 
 
@@ -247,7 +248,7 @@ def test_user_session_without_list_privilege_sees_only_its_own_entries(api, cred
     assert own < wider
 
 
-# -- get / add / update / delete --------------------------------------------------------------------
+# -- get / add / update / delete ----------------------------------------------------------------
 
 
 def test_get_returns_the_entry_and_not_found_errors(api, admin, everything):
@@ -402,7 +403,7 @@ def test_conversion_can_be_made_to_fail(api, creds, sandbox, how):
     assert entry["id"] in ids(list_all(api, ks, statusEqual=-1))
 
 
-def test_add_content_errors(api, creds, admin):
+def test_add_content_errors(api, creds):
     ks = user_ks(api, creds, PARTICIPANT)
     entry = add_entry(api, ks, name="Needs content", mediaType=1)
     error = add_content(api, ks, entry["id"], "0_" + "0" * 32)
@@ -466,7 +467,7 @@ def test_flavor_asset_list_of_seeded_video(api, admin, everything):
     assert flavors(api, admin, image["id"]) == []
 
 
-def test_thumbnail_url_serves_an_image(api, admin, everything):
+def test_thumbnail_url_serves_an_image(everything):
     response = get(everything[0]["thumbnailUrl"] + "/width/64/height/48")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "image/png"
