@@ -204,16 +204,22 @@ def rotate_keys(db: Session, vault: TokenVault) -> tuple[int, int]:
     """Re-encrypt every saved token under the primary key; returns (rotated, already current)."""
     rotated = current = 0
     for connection in db.scalars(sa.select(KalturaConnection)):
+        slots = []
         for slot in SLOTS:
             sealed = getattr(connection, f"{slot}_token_sealed")
             if sealed is None:
                 continue
             if vault.needs_rotation(sealed):
                 setattr(connection, f"{slot}_token_sealed", vault.rotate(sealed, connection.hub_id, slot))
-                rotated += 1
+                slots.append(slot)
             else:
                 vault.rotate(sealed, connection.hub_id, slot)  # proves it still decrypts
                 current += 1
+        if slots:
+            rotated += len(slots)
+            audit.record(db, action="kaltura.rotate_key", actor=None, hub=connection.hub, slots=slots,
+                         key_id=vault.keyring.primary)
+    # One transaction: either every token moves to the new key or none does.
     db.commit()
     return rotated, current
 

@@ -107,7 +107,16 @@ def run_live_checks(
 
     ``user_id`` is the Kaltura user the client token's session is started for (the admin's own
     mapped id makes the entry count meaningful); ``None`` starts an anonymous USER session.
+    Each call is tried once, so a stalled Kaltura fails its row within one timeout.
     """
+    with gateway.single_attempt() as quick:
+        return _run_checks(quick, service_url, client_token, server_token, user_id)
+
+
+def _run_checks(
+    gateway: KalturaGateway, service_url: str | ServiceUrl, client_token: AppToken, server_token: AppToken,
+    user_id: str | None,
+) -> list[CheckRow]:
     run = _Run()
     target = _service_row(run, gateway, service_url)
     sessions: dict[str, SessionInfo] = {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from portal.kaltura.client import KalturaClient, RetryPolicy, Timeouts
@@ -122,6 +122,13 @@ class KalturaGateway:
 
     def close(self) -> None:
         self.client.close()
+
+    def single_attempt(self) -> KalturaGateway:
+        """A gateway with these settings that tries every call once, for diagnostics: a Kaltura
+        that stalls costs one timeout per check, so "Test connection" answers within the timeout
+        instead of after several retries. Close it (``with``) when done."""
+        settings = replace(self.settings, retry=replace(self.settings.retry, attempts=1))
+        return KalturaGateway(settings, policy=self.policy)
 
     def __enter__(self) -> KalturaGateway:
         return self

@@ -73,6 +73,10 @@ def test_rotate_keys_then_drop_the_old_key(app, db, demo, tmp_path, sandbox, dat
     db.expire_all()
     connection = db.scalar(sa.select(KalturaConnection).join(Hub).where(Hub.slug == "northwind"))
     assert connection.client_token_sealed.startswith("v1:k2:")
+    from portal.models import AuditEvent
+
+    event = db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "kaltura.rotate_key"))
+    assert event.details == {"slots": ["client", "server"], "key_id": "k2"}
     only_new = create_app({"ENV": "testing", "INSTANCE_PATH": str(tmp_path / "c"), "DATABASE_URL": database_url,
                            "ENCRYPTION_KEYS": new, "KALTURA_SANDBOX_URL": sandbox.url})
     checked = only_new.test_cli_runner().invoke(args=["kaltura", "check", "northwind"])

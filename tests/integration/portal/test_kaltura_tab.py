@@ -223,3 +223,17 @@ def test_no_copy_of_a_saved_token_anywhere(app, admin, db, sandbox, pasted, capl
         assert not any(secret in text for text in seen), "a page shows a saved token"
         assert secret not in dump, "the database holds a token in clear"
         assert secret not in logs, "a log line holds a token"
+
+
+@pytest.mark.parametrize("action", ["system.ping", "appToken.startSession", "media.list"])
+def test_a_stalled_kaltura_gives_a_failing_row_not_a_hung_page(admin, db, sandbox, pasted, action):  # type: ignore[no-untyped-def]
+    # The app waits 3 s for Kaltura (app_settings); the sandbox stalls this action for longer.
+    sandbox.control("fault", action=action, count=50, kind="stall", seconds=8)
+    form = _form(admin, sandbox, pasted)
+    sandbox.control("calls/reset")
+    response = admin.post(f"{TAB}/test", data=form, headers=HX)
+    assert response.status_code == 422
+    assert sandbox.calls()[action.lower()] == 1, "a stalled call was retried: the page would wait several timeouts"
+    text = response.text.lower()
+    assert "badge-bad" in text and ("did not answer" in text or "timed out" in text or "time" in text)
+    assert _connection(db) is None
