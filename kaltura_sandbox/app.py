@@ -21,7 +21,8 @@ import re
 import socket
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException

@@ -162,7 +162,7 @@ class Call:
         store: Store,
         config: SandboxConfig,
         params: dict,
-        files: dict[str, "FileStorage"] | None = None,
+        files: dict[str, FileStorage] | None = None,
         session: Session | None = None,
         ks: str | None = None,
         partner_id: int | None = None,
@@ -256,7 +256,7 @@ class Call:
         """A nested object parameter as a dict (``{}`` when absent)."""
         return P.coerce_obj(self._raw(name, required), name, type_name)
 
-    def file(self, name: str, required: bool = False) -> "FileStorage | None":
+    def file(self, name: str, required: bool = False) -> FileStorage | None:
         """An uploaded file part; ``UPLOAD_ERROR``-style handling is up to the handler."""
         storage = self.files.get(name)
         if storage is None and required:

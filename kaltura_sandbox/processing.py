@@ -407,10 +407,10 @@ def materialize(store: Store, partner_id: int, entry_ids: list[str] | None = Non
 # -- probing uploaded files -----------------------------------------------------------------------
 
 VIDEO_EXTENSIONS = frozenset(
-    "mp4 m4v mov qt avi wmv flv f4v mkv webm mpg mpeg mpe m2ts mts ts 3gp 3g2 ogv vob mxf".split()
+    ["mp4", "m4v", "mov", "qt", "avi", "wmv", "flv", "f4v", "mkv", "webm", "mpg", "mpeg", "mpe", "m2ts", "mts", "ts", "3gp", "3g2", "ogv", "vob", "mxf"]
 )
-AUDIO_EXTENSIONS = frozenset("mp3 wav m4a aac ogg oga flac wma aif aiff opus amr".split())
-IMAGE_EXTENSIONS = frozenset("jpg jpeg png gif bmp tif tiff webp heic heif svg".split())
+AUDIO_EXTENSIONS = frozenset(["mp3", "wav", "m4a", "aac", "ogg", "oga", "flac", "wma", "aif", "aiff", "opus", "amr"])
+IMAGE_EXTENSIONS = frozenset(["jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff", "webp", "heic", "heif", "svg"])
 
 
 def media_type_for_extension(ext: str) -> int:

@@ -13,7 +13,8 @@ Names are matched case-insensitively, like Kaltura's dispatcher (``uploadToken``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 if TYPE_CHECKING:
     from .context import Call
@@ -49,7 +50,7 @@ class Action:
 
     service: str
     name: str
-    handler: Callable[["Call"], object]
+    handler: Callable[[Call], object]
     ks: str = "required"
     admin_only: bool = False
     permission: str | None = None
@@ -70,12 +71,12 @@ def action(
     ks: str = "required",
     admin_only: bool = False,
     permission: str | None = None,
-) -> Callable[[Callable[["Call"], object]], Callable[["Call"], object]]:
+) -> Callable[[Callable[[Call], object]], Callable[[Call], object]]:
     """Register ``fn(call) -> result`` as the handler of ``service.name``."""
     if ks not in KS_MODES:
         raise ValueError(f"ks must be one of {KS_MODES}, not {ks!r}")
 
-    def register(fn: Callable[["Call"], object]) -> Callable[["Call"], object]:
+    def register(fn: Callable[[Call], object]) -> Callable[[Call], object]:
         key = (service.lower(), name.lower())
         _ACTIONS[key] = Action(key[0], key[1], fn, ks, admin_only, permission)
         return fn

@@ -64,7 +64,7 @@ class SandboxProcess:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    def start(self, timeout: float = 120.0) -> "SandboxProcess":
+    def start(self, timeout: float = 120.0) -> SandboxProcess:
         """Start the process and wait until it answers ``system.ping``."""
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with open(self.log_path, "wb") as log:
@@ -98,7 +98,7 @@ class SandboxProcess:
         self.process = None
         shutil.rmtree(self._log_dir, ignore_errors=True)
 
-    def __enter__(self) -> "SandboxProcess":
+    def __enter__(self) -> SandboxProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -33,12 +33,7 @@ ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 #: Every ``PRIVILEGE_*`` name of ``kSessionBase``: a caller of startSession cannot add these
 #: unless the token itself carries the privilege with the value ``*``.
 RESERVED_PRIVILEGES = frozenset(
-    """edit sview list download downloadasset editplaylist sviewplaylist actionslimit setrole
-    restrictingrole limitentry iprestrict urirestrict enableentitlement disableentitlement
-    disableentitlementforentry disableentitlementforplaylist privacycontext
-    enablecategorymoderation reftime sessionkey preview sessionid jobtype apptoken
-    enablechangeaccount edituser enablecaptionmoderation editadmintags restrictexplicitliveview
-    virtualeventid searchcontext disablesessiontypecheck""".split()
+    ["edit", "sview", "list", "download", "downloadasset", "editplaylist", "sviewplaylist", "actionslimit", "setrole", "restrictingrole", "limitentry", "iprestrict", "urirestrict", "enableentitlement", "disableentitlement", "disableentitlementforentry", "disableentitlementforplaylist", "privacycontext", "enablecategorymoderation", "reftime", "sessionkey", "preview", "sessionid", "jobtype", "apptoken", "enablechangeaccount", "edituser", "enablecaptionmoderation", "editadmintags", "restrictexplicitliveview", "virtualeventid", "searchcontext", "disablesessiontypecheck"]
 )
 
 
@@ -309,9 +304,7 @@ def merge_privileges(
     for name, values in from_token.items():
         merged[name] = list(values)
     for name, values in parse_privileges(requested).items():
-        if from_token.get(name) == ["*"] and values:
-            merged[name] = list(values)
-        elif name not in RESERVED_PRIVILEGES and name not in from_token:
+        if from_token.get(name) == ["*"] and values or name not in RESERVED_PRIVILEGES and name not in from_token:
             merged[name] = list(values)
     return merged
 

@@ -11,7 +11,6 @@ JSON-format client (``JsonApi``) with session helpers.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
