@@ -52,7 +52,8 @@ def main() -> None:
     args = parser.parse_args()
     cases = {
         "newest first": {"orderBy": "-createdAt"},
-        "free text 'ocean'": {"freeText": "ocean", "orderBy": "-createdAt"},
+        "free text 'drone'": {"freeText": "drone", "orderBy": "-createdAt"},
+        "free text, no match": {"freeText": "zebra", "orderBy": "-createdAt"},
         "videos, by plays": {"mediaTypeEqual": 1, "orderBy": "-plays"},
         "tag 360": {"tagsMultiLikeOr": "360", "orderBy": "-createdAt"},
     }

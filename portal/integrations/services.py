@@ -17,7 +17,7 @@ from portal import audit
 from portal.kaltura import AppToken, CheckRow, Finding, KalturaGateway, OutboundBlocked, run_live_checks, validate_pair
 from portal.kaltura.tokens import parse_app_token
 from portal.kaltura.vault import Slot, TokenVault
-from portal.models import Hub, KalturaConnection, User, UserIdMode
+from portal.models import Hub, KalturaConnection, Membership, User, UserIdMode
 from portal.secrets import SecretsError
 
 SLOTS: tuple[Slot, ...] = ("client", "server")
@@ -75,6 +75,18 @@ def mapped_user_id(email: str, mode: UserIdMode, rule: str | None = None) -> str
     if mode is UserIdMode.CUSTOM and rule:
         return rule.format(email=email, local=local, domain=domain)
     return email
+
+
+def mapping_collisions(db: Session, hub: Hub, mode: UserIdMode, rule: str | None = None) -> dict[str, list[str]]:
+    """Kaltura user ids that two or more of the hub's members would share under ``mode``.
+
+    Two people on one Kaltura id would see and own each other's media, so this must be empty.
+    """
+    emails = db.scalars(sa.select(User.email).join(Membership).where(Membership.hub_id == hub.id).order_by(User.email))
+    ids: dict[str, list[str]] = {}
+    for email in emails:
+        ids.setdefault(mapped_user_id(email, mode, rule).lower(), []).append(email)
+    return {user_id: owners for user_id, owners in ids.items() if len(owners) > 1}
 
 
 def check_rule(rule: str) -> str:
@@ -142,6 +154,8 @@ def save_connection(
                        client_text=client_text, server_text=server_text, outcome=outcome)
     if mode is UserIdMode.CUSTOM and not (connection and connection.custom_rule):
         outcome.error("user_id_mode", "Only support can choose a custom rule. Pick one of the email options.")
+    elif mode is not None:
+        _check_collisions(db, hub, mode, connection.custom_rule if connection else None, outcome)
     user_id = mapped_user_id(actor.email, mode or UserIdMode.EMAIL, connection.custom_rule if connection else None) if actor else None
     test_connection(gateway, chosen, user_id, outcome)
     if not outcome.ok:
@@ -179,7 +193,11 @@ def set_custom_rule(db: Session, *, hub: Hub, rule: str, actor: User, request_id
     if connection is None:
         raise IntegrationError("custom_rule", "Connect the hub to Kaltura first; the rule belongs to its connection.")
     if rule.strip():
-        connection.custom_rule = check_rule(rule)
+        rule = check_rule(rule)
+        for user_id, emails in mapping_collisions(db, hub, UserIdMode.CUSTOM, rule).items():
+            raise IntegrationError("custom_rule", f"{' and '.join(emails)} would share the Kaltura user id '{user_id}'. "
+                                   "Use a rule that keeps every member's id different (e.g. include {domain}).")
+        connection.custom_rule = rule
         connection.user_id_mode = UserIdMode.CUSTOM
     else:
         connection.custom_rule = None
@@ -222,6 +240,12 @@ def rotate_keys(db: Session, vault: TokenVault) -> tuple[int, int]:
     # One transaction: either every token moves to the new key or none does.
     db.commit()
     return rotated, current
+
+
+def _check_collisions(db: Session, hub: Hub, mode: UserIdMode, rule: str | None, outcome: Outcome) -> None:
+    for user_id, emails in mapping_collisions(db, hub, mode, rule).items():
+        outcome.error("user_id_mode", f"{' and '.join(emails)} would share the Kaltura user id '{user_id}' and see each "
+                      "other's media. Use full email addresses, or ask support for a custom rule.")
 
 
 def _checked_url(gateway: KalturaGateway, url: str | None, outcome: Outcome) -> str | None:

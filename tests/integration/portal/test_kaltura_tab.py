@@ -159,6 +159,8 @@ def test_support_reads_tests_and_sets_the_rule_but_cannot_save(app, admin, db, s
     assert tested.status_code == 200 and "All checks passed." in tested.text
     bad = support.post(f"{TAB}/user-id-rule", data={"csrf_token": csrf_token(support, TAB), "custom_rule": "{nope}"})
     assert bad.status_code == 422 and "Unknown placeholder {nope}" in bad.text
+    shared = support.post(f"{TAB}/user-id-rule", data={"csrf_token": csrf_token(support, TAB), "custom_rule": "{domain}"})
+    assert shared.status_code == 422 and "would share the Kaltura user id &#39;northwind.example&#39;" in shared.text
     good = support.post(f"{TAB}/user-id-rule", data={"csrf_token": csrf_token(support, TAB), "custom_rule": "{local}.hub"})
     assert good.status_code == 303
     assert _connection(db).user_id_mode.value == "custom"
@@ -237,3 +239,19 @@ def test_a_stalled_kaltura_gives_a_failing_row_not_a_hung_page(admin, db, sandbo
     text = response.text.lower()
     assert "badge-bad" in text and ("did not answer" in text or "timed out" in text or "time" in text)
     assert _connection(db) is None
+
+
+def test_email_prefix_is_refused_when_two_members_would_share_a_kaltura_user(admin, db, sandbox, pasted):  # type: ignore[no-untyped-def]
+    from portal.accounts.services import create_user
+    from portal.hubs.services import add_member
+    from portal.models import Role
+
+    create_user(db, email="ada@riverside.example", display_name="Ada Other", password="long-enough-pw")
+    hub = db.scalar(sa.select(Hub).where(Hub.slug == "northwind"))
+    add_member(db, hub=hub, email="ada@riverside.example", role=Role.PARTICIPANT, actor=None)
+    before = snapshot(db)
+    response = admin.post(TAB, data=_form(admin, sandbox, pasted, user_id_mode="email_prefix"))
+    assert response.status_code == 422
+    assert "ada@northwind.example and ada@riverside.example would share the Kaltura user id &#39;ada&#39;" in response.text
+    assert snapshot(db) == before
+    assert admin.post(TAB, data=_form(admin, sandbox, pasted, user_id_mode="email")).status_code == 303
