@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from portal import audit
 from portal.accounts.services import AccountError, find_by_email, normalise_email
+from portal.integrations.services import clash_for_new_member
 from portal.models import Hub, Membership, Plan, Role, User
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
@@ -110,6 +111,10 @@ def add_member(
     existing = _membership_of(db, hub, user)
     if existing is not None:
         raise HubError("email", f"{user.display_name} ({email}) is already a member of this hub, as {existing.role.label.lower()}.")
+    clash = clash_for_new_member(db, hub, email)
+    if clash is not None:
+        raise HubError("email", f"{email} would get the same Kaltura user id '{clash[1]}' as {clash[0]} under this hub's "
+                       "Kaltura user-id setting, and they would see each other's media. Change the setting first.")
     membership = Membership(hub=hub, user=user, role=role)
     db.add(membership)
     audit.record(db, action="member.add", actor=actor, hub=hub, request_id=request_id, email=email, role=role.value)

@@ -89,6 +89,19 @@ def mapping_collisions(db: Session, hub: Hub, mode: UserIdMode, rule: str | None
     return {user_id: owners for user_id, owners in ids.items() if len(owners) > 1}
 
 
+def clash_for_new_member(db: Session, hub: Hub, email: str) -> tuple[str, str] | None:
+    """(member email, Kaltura id) when adding ``email`` would give two members one Kaltura user."""
+    connection = connection_of(db, hub)
+    if connection is None or connection.user_id_mode is UserIdMode.EMAIL:
+        return None
+    new_id = mapped_user_id(email, connection.user_id_mode, connection.custom_rule).lower()
+    members = db.scalars(sa.select(User.email).join(Membership).where(Membership.hub_id == hub.id))
+    for member in members:
+        if mapped_user_id(member, connection.user_id_mode, connection.custom_rule).lower() == new_id:
+            return member, new_id
+    return None
+
+
 def check_rule(rule: str) -> str:
     """A custom user-id rule must use our placeholders only and give valid Kaltura ids."""
     rule = rule.strip()

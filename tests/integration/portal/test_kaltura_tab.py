@@ -255,3 +255,17 @@ def test_email_prefix_is_refused_when_two_members_would_share_a_kaltura_user(adm
     assert "ada@northwind.example and ada@riverside.example would share the Kaltura user id &#39;ada&#39;" in response.text
     assert snapshot(db) == before
     assert admin.post(TAB, data=_form(admin, sandbox, pasted, user_id_mode="email")).status_code == 303
+
+
+def test_adding_a_member_whose_prefix_clashes_is_refused(admin, db, sandbox, pasted):  # type: ignore[no-untyped-def]
+    from portal.accounts.services import create_user
+
+    assert admin.post(TAB, data=_form(admin, sandbox, pasted, user_id_mode="email_prefix")).status_code == 303
+    create_user(db, email="pat@elsewhere.example", display_name="Pat Elsewhere", password="long-enough-pw")
+    members = "/hubs/northwind/settings/members"
+    before = snapshot(db)
+    response = admin.post(members, data={"csrf_token": csrf_token(admin, members), "email": "pat@elsewhere.example",
+                                         "role": "participant"}, headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert "same Kaltura user id &#39;pat&#39; as pat@northwind.example" in response.text
+    assert snapshot(db) == before
