@@ -6,11 +6,12 @@ Each command is a thin wrapper over the same service functions the views call.
 from __future__ import annotations
 
 import click
+import sqlalchemy as sa
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 from portal import db
-from portal.models import Plan, Role
+from portal.models import Hub, Plan, Role
 
 
 def main() -> None:
@@ -88,7 +89,7 @@ def add_member(slug: str, email: str, role: str) -> None:
     from portal.hubs.services import add_member as add
 
     try:
-        add(db.session(), hub=_hub(slug), email=email, role=Role(role), actor=None)
+        add(db.session(), hub=hub_by_slug(slug), email=email, role=Role(role), actor=None)
     except HubError as error:
         _fail(error.message)
     click.echo(f"Added {email} to {slug} as {role}.")
@@ -102,7 +103,7 @@ def set_plan(slug: str, plan: str) -> None:
     """Put hub SLUG on PLAN."""
     from portal.hubs.services import set_plan as change
 
-    change(db.session(), hub=_hub(slug), plan=Plan(plan), actor=None)
+    change(db.session(), hub=hub_by_slug(slug), plan=Plan(plan), actor=None)
     click.echo(f"{slug} is on the {Plan(plan).label} plan.")
 
 
@@ -120,11 +121,8 @@ def seed_demo() -> None:
         click.echo(f"  {user.email:<28} {user.description}")
 
 
-def _hub(slug: str):  # type: ignore[no-untyped-def]
-    import sqlalchemy as sa
-
-    from portal.models import Hub
-
+def hub_by_slug(slug: str) -> Hub:
+    """The hub at ``slug``, or a ClickException saying there is none (shared by every command)."""
     hub = db.session().scalar(sa.select(Hub).where(Hub.slug == slug))
     if hub is None:
         _fail(f"No hub has the slug {slug!r}.")

@@ -31,15 +31,3 @@ def render(template: str, *, block: str | None = None, status: int = 200, **cont
     response.vary.add("HX-Request")
     return response
 
-
-def hx_redirect(url: str) -> Response:
-    """Make HTMX do a full navigation (used after an HTMX action that leaves the page)."""
-    response = make_response("", 204)
-    response.headers["HX-Redirect"] = url
-    return response
-
-
-def hx_trigger(response: Response, event: str) -> Response:
-    """Let other regions of the page refresh themselves (``hx-trigger="event from:body"``)."""
-    response.headers["HX-Trigger"] = event
-    return response

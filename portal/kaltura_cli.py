@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from portal import db, registry
-from portal.models import Hub, UserIdMode
+from portal.cli import hub_by_slug
+from portal.models import UserIdMode
 
 LEVELS = {"pass": "ok", "warn": "warning", "fail": "error", "skip": "warning"}
 
@@ -46,7 +46,7 @@ def check(hub_slug: str, as_json: bool) -> None:
     """Run the live connection checks for a saved hub."""
     from portal.integrations import services
 
-    hub = _hub(hub_slug)
+    hub = hub_by_slug(hub_slug)
     connection = services.connection_of(db.session(), hub)
     if connection is None:
         raise click.ClickException(f"Hub {hub_slug!r} has no Kaltura connection. Connect it on its Kaltura tab first.")
@@ -74,7 +74,7 @@ def connect(hub_slug: str, service_url: str, client_json_file: Path, server_json
     from portal.integrations import services
 
     outcome = services.save_connection(
-        db.session(), gateway=registry.kaltura(), vault=registry.vault(), hub=_hub(hub_slug), actor=None,
+        db.session(), gateway=registry.kaltura(), vault=registry.vault(), hub=hub_by_slug(hub_slug), actor=None,
         service_url=service_url, client_text=_read(client_json_file), server_text=_read(server_json_file),
         mode=UserIdMode(user_id_mode) if user_id_mode else None,
     )
@@ -108,13 +108,6 @@ def rotate_keys() -> None:
 
 def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8-sig", errors="replace")
-
-
-def _hub(slug: str) -> Hub:
-    hub = db.session().scalar(sa.select(Hub).where(Hub.slug == slug))
-    if hub is None:
-        raise click.ClickException(f"No hub has the slug {slug!r}.")
-    return hub
 
 
 def _row_message(row: Any) -> str:

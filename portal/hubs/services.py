@@ -50,6 +50,10 @@ def hubs_for(db: Session, user: User) -> list[HubListing]:
     return [HubListing(hub=hub, role=role, member_count=count) for hub, role, count in rows]
 
 
+def member_count(db: Session, hub: Hub) -> int:
+    return db.scalar(sa.select(sa.func.count()).select_from(Membership).where(Membership.hub_id == hub.id)) or 0
+
+
 def members_of(db: Session, hub: Hub) -> list[Membership]:
     """The hub's members, admins first, then by name."""
     query = (

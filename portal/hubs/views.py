@@ -9,6 +9,7 @@ from portal import db
 from portal.accounts.forms import EmptyForm
 from portal.htmx import is_htmx, render
 from portal.hubs import bp, services
+from portal.integrations.services import connection_of
 from portal.hubs.forms import AddMemberForm, HubGeneralForm, MemberRoleForm, PlanForm
 from portal.models import Plan, Role
 from portal.security import HubAccess, Need, hub_access
@@ -26,11 +27,8 @@ def index():
 def show(slug: str):
     """A hub's home page."""
     access = hub_access(db.session(), current_user, slug, Need.VIEW)
-    from portal.integrations.services import connection_of
-
-    members = services.members_of(db.session(), access.hub)
     return render(
-        "hubs/show.html", access=access, hub=access.hub, member_count=len(members),
+        "hubs/show.html", access=access, hub=access.hub, member_count=services.member_count(db.session(), access.hub),
         kaltura=connection_of(db.session(), access.hub),
     )
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from portal import audit
 from portal.kaltura import AppToken, CheckRow, Finding, KalturaGateway, OutboundBlocked, run_live_checks, validate_pair
-from portal.kaltura.tokens import parse_app_token
+from portal.kaltura.tokens import pair_findings, parse_app_token
 from portal.kaltura.vault import Slot, TokenVault
 from portal.models import Hub, KalturaConnection, Membership, User, UserIdMode
 from portal.secrets import SecretsError
@@ -24,6 +24,7 @@ SLOTS: tuple[Slot, ...] = ("client", "server")
 # Kaltura's own rule for user ids (reference §7).
 KALTURA_USER_ID = re.compile(r"^[A-Za-z0-9,!#$%&'*+?^_`{|}~.@-]{1,320}$")
 RULE_FIELDS = {"email", "local", "domain"}
+RULE_PLACEHOLDERS = "{email}, {local} or {domain}"
 
 
 class IntegrationError(ValueError):
@@ -82,11 +83,8 @@ def mapping_collisions(db: Session, hub: Hub, mode: UserIdMode, rule: str | None
 
     Two people on one Kaltura id would see and own each other's media, so this must be empty.
     """
-    emails = db.scalars(sa.select(User.email).join(Membership).where(Membership.hub_id == hub.id).order_by(User.email))
-    ids: dict[str, list[str]] = {}
-    for email in emails:
-        ids.setdefault(mapped_user_id(email, mode, rule).lower(), []).append(email)
-    return {user_id: owners for user_id, owners in ids.items() if len(owners) > 1}
+    members = _members_by_kaltura_id(db, hub, mode, rule)
+    return {user_id: emails for user_id, emails in members.items() if len(emails) > 1}
 
 
 def clash_for_new_member(db: Session, hub: Hub, email: str) -> tuple[str, str] | None:
@@ -95,11 +93,17 @@ def clash_for_new_member(db: Session, hub: Hub, email: str) -> tuple[str, str] |
     if connection is None or connection.user_id_mode is UserIdMode.EMAIL:
         return None
     new_id = mapped_user_id(email, connection.user_id_mode, connection.custom_rule).lower()
-    members = db.scalars(sa.select(User.email).join(Membership).where(Membership.hub_id == hub.id))
-    for member in members:
-        if mapped_user_id(member, connection.user_id_mode, connection.custom_rule).lower() == new_id:
-            return member, new_id
-    return None
+    owners = _members_by_kaltura_id(db, hub, connection.user_id_mode, connection.custom_rule).get(new_id)
+    return (owners[0], new_id) if owners else None
+
+
+def _members_by_kaltura_id(db: Session, hub: Hub, mode: UserIdMode, rule: str | None) -> dict[str, list[str]]:
+    # Kaltura user ids are compared case-insensitively, so "Pat" and "pat" collide.
+    emails = db.scalars(sa.select(User.email).join(Membership).where(Membership.hub_id == hub.id).order_by(User.email))
+    members: dict[str, list[str]] = {}
+    for email in emails:
+        members.setdefault(mapped_user_id(email, mode, rule).lower(), []).append(email)
+    return members
 
 
 def check_rule(rule: str) -> str:
@@ -107,10 +111,11 @@ def check_rule(rule: str) -> str:
     rule = rule.strip()
     names = set(re.findall(r"{([^{}]*)}", rule))
     if not names:
-        raise IntegrationError("custom_rule", "Use at least one of {email}, {local} or {domain} in the rule, e.g. '{local}@corp'.")
-    unknown = names - RULE_FIELDS
+        raise IntegrationError("custom_rule", f"Use at least one of {RULE_PLACEHOLDERS} in the rule, e.g. '{{local}}@corp'.")
+    unknown = sorted(names - RULE_FIELDS)
     if unknown:
-        raise IntegrationError("custom_rule", f"Unknown placeholder {{{sorted(unknown)[0]}}}: use {{email}}, {{local}} or {{domain}}.")
+        placeholder = "{" + unknown[0] + "}"
+        raise IntegrationError("custom_rule", f"Unknown placeholder {placeholder}: use {RULE_PLACEHOLDERS}.")
     example = rule.format(email="pat.lee@example.com", local="pat.lee", domain="example.com")
     if not KALTURA_USER_ID.match(example):
         raise IntegrationError(
@@ -127,10 +132,6 @@ def candidate(
     """Validate what was pasted (and the saved token for any empty field), recording findings in ``outcome``."""
     url = _checked_url(gateway, service_url or (connection.service_url if connection else None), outcome)
     texts = {"client": client_text.strip(), "server": server_text.strip()}
-    saved = {slot: _saved_token(vault, hub, connection, slot, outcome) for slot in SLOTS}
-    for slot in SLOTS:
-        if not texts[slot] and saved[slot] is None:
-            outcome.error(f"{slot}_token", f"Paste the {slot} App Token: the JSON that appToken.add returned for it.")
     if all(texts.values()):
         pair = validate_pair(texts["client"], texts["server"])
         outcome.findings.extend(pair.findings)
@@ -140,9 +141,14 @@ def candidate(
         if texts[slot]:
             tokens[slot], found = parse_app_token(texts[slot], slot)
             outcome.findings.extend(found)
-        else:
-            tokens[slot] = saved[slot]
-    _check_pair_fit(tokens["client"], tokens["server"], outcome)
+            continue
+        # Only an empty field falls back to the saved token, so a pasted replacement is never
+        # blocked by an old token that no longer decrypts.
+        tokens[slot] = _saved_token(vault, hub, connection, slot, outcome)
+        if tokens[slot] is None and f"{slot}_token" not in outcome.field_errors:
+            outcome.error(f"{slot}_token", f"Paste the {slot} App Token: the JSON that appToken.add returned for it.")
+    if tokens["client"] and tokens["server"]:
+        outcome.findings.extend(pair_findings(tokens["client"], tokens["server"]))
     return Candidate(url, tokens["client"], tokens["server"])
 
 
@@ -167,6 +173,8 @@ def save_connection(
                        client_text=client_text, server_text=server_text, outcome=outcome)
     if mode is UserIdMode.CUSTOM and not (connection and connection.custom_rule):
         outcome.error("user_id_mode", "Only support can choose a custom rule. Pick one of the email options.")
+    elif connection and connection.user_id_mode is UserIdMode.CUSTOM and mode not in (None, UserIdMode.CUSTOM):
+        outcome.error("user_id_mode", "Support set a custom rule for this hub; contact support to change it.")
     elif mode is not None:
         _check_collisions(db, hub, mode, connection.custom_rule if connection else None, outcome)
     user_id = mapped_user_id(actor.email, mode or UserIdMode.EMAIL, connection.custom_rule if connection else None) if actor else None
@@ -284,18 +292,6 @@ def _saved_token(vault: TokenVault, hub: Hub, connection: KalturaConnection | No
         return None
 
 
-def _check_pair_fit(client: AppToken | None, server: AppToken | None, outcome: Outcome) -> None:
-    if client is None or server is None:
-        return
-    if client.id == server.id:
-        outcome.findings.append(Finding("error", "same_token_twice", f"Both fields hold App Token {client.id}. "
-                                        "Use two different tokens: one client, one server.", "server_token"))
-    elif client.partner_id != server.partner_id:
-        outcome.findings.append(Finding("error", "partner_mismatch", f"The tokens belong to different Kaltura accounts "
-                                        f"(partner {client.partner_id} and {server.partner_id}). Create both in the same account.",
-                                        "server_token"))
-
-
 def _apply(connection: KalturaConnection, vault: TokenVault, hub: Hub, chosen: Candidate, mode: UserIdMode | None) -> list[str]:
     changed = []
     if connection.service_url != chosen.service_url:
@@ -304,9 +300,11 @@ def _apply(connection: KalturaConnection, vault: TokenVault, hub: Hub, chosen: C
     for slot, token in (("client", chosen.client), ("server", chosen.server)):
         info = token.public_summary()  # type: ignore[union-attr]
         if getattr(connection, f"{slot}_token_info") != info:
-            setattr(connection, f"{slot}_token_sealed", vault.seal(token, hub.id, slot))  # type: ignore[arg-type]
             setattr(connection, f"{slot}_token_info", info)
             changed.append(f"{slot}_token")
+        # Sealed afresh on every save: a re-pasted token repairs a row that no longer decrypts,
+        # and a kept one moves to the primary key.
+        setattr(connection, f"{slot}_token_sealed", vault.seal(token, hub.id, slot))  # type: ignore[arg-type]
     if mode is not None and connection.user_id_mode is not mode:
         connection.user_id_mode = mode
         changed.append("user_id_mode")

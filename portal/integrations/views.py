@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, url_for
 from flask_login import current_user, login_required
 
 from portal import db, registry
@@ -52,7 +52,7 @@ def kaltura_test(slug: str):
     access = hub_access(db.session(), current_user, slug, Need.SETTINGS)
     connection = services.connection_of(db.session(), access.hub)
     form = _form(connection)
-    form.validate()
+    form.validate()  # only to show length errors next to their fields; the checks below decide the status
     outcome = services.Outcome()
     # Support tests what is saved; only admins can try tokens they are about to paste.
     pasted = access.can_manage
@@ -178,5 +178,4 @@ def _page(access: HubAccess, connection: KalturaConnection | None, form: Kaltura
             current_user.email, _saved_mode(connection), connection.custom_rule if connection else None
         ),
         slot_names=SLOT_NAMES,
-        request_path=request.path,
     )

@@ -177,17 +177,28 @@ def validate_pair(client_text: Any, server_text: Any, now: datetime | None = Non
         pair.error("same_token_twice", "The same App Token was pasted twice. Paste the server token (the one with "
                    "disableentitlement) into the server token field.")
     elif client and server:
-        if client.id == server.id or client.token == server.token:
-            pair.error("same_token_twice", f"Both fields hold App Token {client.id}. The client and server tokens "
-                       "must be two different tokens: create the second one with appToken.add and paste it here.")
-        elif client.partner_id != server.partner_id:
-            pair.error("partner_mismatch", f"The tokens belong to different Kaltura accounts (partner "
-                       f"{client.partner_id} and partner {server.partner_id}). Create both tokens in the same account.")
+        pair.items.extend(pair_findings(client, server))
     findings = [*client_findings, *server_findings, *pair.items]
     if pair.has_errors:
         findings = [f for f in findings if f.level != "ok"]
         client = server = None
     return PairResult(client, server, tuple(findings))
+
+
+def pair_findings(client: AppToken, server: AppToken) -> list[Finding]:
+    """Errors about two parsed tokens used together: the same token twice, or two Kaltura accounts.
+
+    Also used when one token is pasted and the other is the one already saved.
+    """
+    if client.id == server.id or client.token == server.token:
+        return [Finding("error", "same_token_twice", f"Both fields hold App Token {client.id}. The client and server "
+                        "tokens must be two different tokens: create the second one with appToken.add and paste it here.",
+                        "server_token")]
+    if client.partner_id != server.partner_id:
+        return [Finding("error", "partner_mismatch", f"The tokens belong to different Kaltura accounts (partner "
+                        f"{client.partner_id} and partner {server.partner_id}). Create both tokens in the same account.",
+                        "server_token")]
+    return []
 
 
 def findings_as_dicts(findings: Iterable[Finding]) -> list[dict[str, Any]]:

@@ -89,6 +89,18 @@ def is_error(result: Any) -> bool:
     return isinstance(result, dict) and result.get("objectType") == "KalturaAPIException"
 
 
+@pytest.fixture
+def creds(sandbox_reset: SandboxProcess) -> dict:
+    """The demo credentials of a freshly reset sandbox."""
+    return sandbox_reset.credentials
+
+
+@pytest.fixture
+def admin(api: JsonApi, creds: dict) -> str:
+    """An ADMIN KS of the demo partner (test modules that need entitlement off override it)."""
+    return api.admin_ks(creds)
+
+
 @pytest.fixture(scope="session")
 def api(sandbox: SandboxProcess) -> JsonApi:
     """A JSON-format client of the session sandbox."""

@@ -18,11 +18,6 @@ MPD = "{urn:mpeg:dash:schema:mpd:2011}"
 
 
 @pytest.fixture
-def creds(sandbox_reset) -> dict:
-    return sandbox_reset.credentials
-
-
-@pytest.fixture
 def admin(api: JsonApi, creds: dict) -> str:
     return api.admin_ks(creds, privileges="disableentitlement")
 

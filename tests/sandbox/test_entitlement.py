@@ -23,11 +23,6 @@ THREE_USERS = (PARTICIPANT, "jordan.lee", NEW_USER)
 
 
 @pytest.fixture
-def creds(sandbox_reset) -> dict:
-    return sandbox_reset.credentials
-
-
-@pytest.fixture
 def facts(api: JsonApi, creds: dict) -> list[dict]:
     """Every non-deleted entry with its owner, categories and entitled users."""
     admin = api.admin_ks(creds, privileges="disableentitlement")

@@ -19,11 +19,6 @@ from tests.sandbox.media_support import (
 
 
 @pytest.fixture
-def creds(sandbox_reset) -> dict:
-    return sandbox_reset.credentials
-
-
-@pytest.fixture
 def admin(api: JsonApi, creds: dict) -> str:
     """An ADMIN KS that sees everything: on an entitlement-enabled partner an ADMIN session is
     still filtered by entitlement unless it says ``disableentitlement`` (as KMC's do)."""

@@ -38,11 +38,6 @@ POLL_ATTEMPTS = 100
 
 
 @pytest.fixture
-def creds(sandbox_reset) -> dict:
-    return sandbox_reset.credentials
-
-
-@pytest.fixture
 def client(sandbox_reset) -> KalturaClient:
     config = KalturaConfiguration()
     config.serviceUrl = sandbox_reset.url

@@ -20,16 +20,6 @@ from tests.sandbox.conftest import JsonApi, is_error
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def creds(sandbox_reset) -> dict:
-    return sandbox_reset.credentials
-
-
-@pytest.fixture
-def admin(api: JsonApi, creds: dict) -> str:
-    return api.admin_ks(creds)
-
-
 def post(url: str, path: str, **kwargs: Any) -> requests.Response:
     response = requests.post(url + path, timeout=60, **kwargs)
     response.close()

@@ -34,16 +34,6 @@ def token_hash(hash_type: str, ks: str, token: str) -> str:
     return hashlib.new(hash_type.lower(), (ks + token).encode()).hexdigest()
 
 
-@pytest.fixture
-def creds(sandbox_reset) -> dict:
-    return sandbox_reset.credentials
-
-
-@pytest.fixture
-def admin(api: JsonApi, creds: dict) -> str:
-    return api.admin_ks(creds)
-
-
 def add_token(api: JsonApi, admin: str, **fields) -> dict:
     token = api.ok("appToken", "add", ks=admin,
                    appToken={"objectType": "KalturaAppToken", **fields})

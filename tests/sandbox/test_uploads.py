@@ -20,11 +20,6 @@ from tests.sandbox.media_support import (
 
 
 @pytest.fixture
-def creds(sandbox_reset) -> dict:
-    return sandbox_reset.credentials
-
-
-@pytest.fixture
 def ks(api: JsonApi, creds: dict) -> str:
     return user_ks(api, creds, PARTICIPANT)
 

@@ -269,3 +269,30 @@ def test_adding_a_member_whose_prefix_clashes_is_refused(admin, db, sandbox, pas
     assert response.status_code == 422
     assert "same Kaltura user id &#39;pat&#39; as pat@northwind.example" in response.text
     assert snapshot(db) == before
+
+
+def test_pasting_both_tokens_replaces_saved_ones_that_no_longer_decrypt(admin, db, sandbox, pasted):  # type: ignore[no-untyped-def]
+    assert admin.post(TAB, data=_form(admin, sandbox, pasted)).status_code == 303
+    connection = _connection(db)
+    damaged = connection.client_token_sealed[:-6] + "AAAAAA"
+    connection.client_token_sealed = damaged
+    db.commit()
+    page = admin.post(f"{TAB}/test", data=_form(admin, sandbox, pasted, client_token="", server_token=""), headers=HX)
+    assert page.status_code == 422 and "cannot be decrypted" in page.text
+    assert admin.post(TAB, data=_form(admin, sandbox, pasted)).status_code == 303
+    repaired = _connection(db).client_token_sealed
+    assert repaired != damaged
+    assert "cannot be decrypted" not in admin.post(f"{TAB}/test", data=_form(admin, sandbox, pasted, client_token="",
+                                                                            server_token=""), headers=HX).text
+
+
+def test_admin_cannot_leave_a_custom_rule_that_support_set(app, admin, db, sandbox, pasted):  # type: ignore[no-untyped-def]
+    assert admin.post(TAB, data=_form(admin, sandbox, pasted)).status_code == 303
+    support = app.test_client()
+    sign_in(support, "sue@support.example")
+    rule = support.post(f"{TAB}/user-id-rule", data={"csrf_token": csrf_token(support, TAB), "custom_rule": "{local}.hub"})
+    assert rule.status_code == 303
+    before = snapshot(db)
+    response = admin.post(TAB, data=_form(admin, sandbox, pasted, client_token="", server_token="", user_id_mode="email"))
+    assert response.status_code == 422 and "contact support to change it" in response.text
+    assert snapshot(db) == before
