@@ -7,12 +7,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SANDBOX_PORT ?= 8001
 
-.PHONY: demo test install migrate seed vendor clean help
+.PHONY: demo test lint install migrate seed vendor clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make demo   install, migrate, seed demo data, start the Kaltura sandbox and the portal"
 	@echo "make test   install and run the whole test suite"
+	@echo "make lint   ruff (lint and format) and mypy"
 
 install: .make/python .make/vendor
 
@@ -41,6 +42,11 @@ demo: seed
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: .make/python
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf .make static/vendor node_modules

@@ -16,8 +16,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kaltura_sandbox.testing import SandboxProcess  # noqa: E402
-from portal.kaltura import GatewaySettings, KalturaGateway, parse_app_token  # noqa: E402
+from kaltura_sandbox.testing import SandboxProcess
+from portal.kaltura import GatewaySettings, KalturaGateway, parse_app_token
 
 
 def timed(function, rounds: int) -> list[float]:  # type: ignore[no-untyped-def]
@@ -49,9 +49,12 @@ def main() -> None:
 
             ks = gateway.start_session(sandbox.url, token, user).ks
             session = requests.Session()
-            body = {"format": 1, "ks": ks, "filter": {"objectType": "KalturaMediaEntryFilter", "orderBy": "-createdAt",
-                                                      "statusIn": "0,1,2,4,7"},
-                    "pager": {"objectType": "KalturaFilterPager", "pageSize": 30, "pageIndex": 1}}
+            body = {
+                "format": 1,
+                "ks": ks,
+                "filter": {"objectType": "KalturaMediaEntryFilter", "orderBy": "-createdAt", "statusIn": "0,1,2,4,7"},
+                "pager": {"objectType": "KalturaFilterPager", "pageSize": 30, "pageIndex": 1},
+            }
             url = f"{sandbox.url}/api_v3/service/media/action/list"
             direct_times = timed(lambda: session.post(url, json=body, timeout=30).json(), rounds)
             session.close()

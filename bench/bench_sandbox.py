@@ -16,25 +16,34 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kaltura_sandbox.testing import SandboxProcess  # noqa: E402
+from kaltura_sandbox.testing import SandboxProcess
 
 
 def client_ks(url: str, credentials: dict, user: str) -> str:
     token = credentials["clientAppToken"]
     api = f"{url}/api_v3/service"
-    widget = requests.post(f"{api}/session/action/startWidgetSession",
-                           json={"format": 1, "widgetId": f"_{credentials['partnerId']}"}, timeout=30).json()["ks"]
+    widget = requests.post(
+        f"{api}/session/action/startWidgetSession",
+        json={"format": 1, "widgetId": f"_{credentials['partnerId']}"},
+        timeout=30,
+    ).json()["ks"]
     digest = hashlib.sha256((widget + token["token"]).encode()).hexdigest()
-    answer = requests.post(f"{api}/appToken/action/startSession",
-                           json={"format": 1, "ks": widget, "id": token["id"], "tokenHash": digest, "userId": user},
-                           timeout=30).json()
+    answer = requests.post(
+        f"{api}/appToken/action/startSession",
+        json={"format": 1, "ks": widget, "id": token["id"], "tokenHash": digest, "userId": user},
+        timeout=30,
+    ).json()
     return answer["ks"]
 
 
 def measure(url: str, ks: str, filter_: dict, rounds: int) -> tuple[float, int]:
     session = requests.Session()
-    body = {"format": 1, "ks": ks, "filter": {"objectType": "KalturaMediaEntryFilter", **filter_},
-            "pager": {"objectType": "KalturaFilterPager", "pageSize": 30, "pageIndex": 1}}
+    body = {
+        "format": 1,
+        "ks": ks,
+        "filter": {"objectType": "KalturaMediaEntryFilter", **filter_},
+        "pager": {"objectType": "KalturaFilterPager", "pageSize": 30, "pageIndex": 1},
+    }
     samples, total = [], 0
     for _ in range(rounds):
         start = time.perf_counter()

@@ -25,8 +25,8 @@ from types import FrameType
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from . import seed as seeding
 from . import media_store, services  # noqa: F401 - register schemas and every action
+from . import seed as seeding
 from .app import SandboxApp
 from .context import SandboxConfig
 from .store import DB_FILE, Store
@@ -47,8 +47,9 @@ class RedactingRequestHandler(WSGIRequestHandler):
 class Sandbox:
     """A store, its configuration and the WSGI app, with reset/seed support."""
 
-    def __init__(self, data_dir: Path | None, conversion_delay: float, enable_control: bool,
-                 seed: str, entries: int | None) -> None:
+    def __init__(
+        self, data_dir: Path | None, conversion_delay: float, enable_control: bool, seed: str, entries: int | None
+    ) -> None:
         self._temp_dir: str | None = None
         if data_dir is None:
             self._temp_dir = tempfile.mkdtemp(prefix="kaltura-sandbox-")
@@ -57,7 +58,9 @@ class Sandbox:
             files_dir = data_dir / "files"
         files_dir.mkdir(parents=True, exist_ok=True)
         self.config = SandboxConfig(
-            conversion_delay=conversion_delay, data_dir=data_dir, files_dir=files_dir,
+            conversion_delay=conversion_delay,
+            data_dir=data_dir,
+            files_dir=files_dir,
             enable_control=enable_control,
         )
         self.initial_delay = conversion_delay
@@ -77,8 +80,9 @@ class Sandbox:
                 child.unlink(missing_ok=True)
         self.config.conversion_delay = self.initial_delay
         entries = options.get("entries")
-        seeding.seed(self.store, options.get("seed", "demo"),
-                     None if entries is None else int(entries), self.config.clock())
+        seeding.seed(
+            self.store, options.get("seed", "demo"), None if entries is None else int(entries), self.config.clock()
+        )
 
     def close(self) -> None:
         """Close the database and remove the temporary files directory."""
@@ -88,14 +92,13 @@ class Sandbox:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
     if not args.verbose:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    sandbox = Sandbox(args.data, args.conversion_delay, args.enable_control, args.seed,
-                      args.entries)
-    server = make_server(args.host, args.port, sandbox.app, threaded=True,
-                         request_handler=RedactingRequestHandler)
+    sandbox = Sandbox(args.data, args.conversion_delay, args.enable_control, args.seed, args.entries)
+    server = make_server(args.host, args.port, sandbox.app, threaded=True, request_handler=RedactingRequestHandler)
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -137,20 +140,25 @@ def _credentials(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``serve`` and ``credentials`` sub-commands."""
-    parser = argparse.ArgumentParser(prog="python -m kaltura_sandbox", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m kaltura_sandbox", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the sandbox API server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--data", type=Path, default=None, help="persist state in this directory")
     serve.add_argument("--seed", choices=("demo", "none"), default="demo")
-    serve.add_argument("--entries", type=int, default=None,
-                       help=f"number of demo entries (default {seeding.DEFAULT_ENTRIES})")
-    serve.add_argument("--enable-control", action="store_true",
-                       help="expose the /__control/ test surface")
-    serve.add_argument("--conversion-delay", type=float, default=3.0,
-                       help="seconds from addContent to READY for video/audio (default 3)")
+    serve.add_argument(
+        "--entries", type=int, default=None, help=f"number of demo entries (default {seeding.DEFAULT_ENTRIES})"
+    )
+    serve.add_argument("--enable-control", action="store_true", help="expose the /__control/ test surface")
+    serve.add_argument(
+        "--conversion-delay",
+        type=float,
+        default=3.0,
+        help="seconds from addContent to READY for video/audio (default 3)",
+    )
     serve.add_argument("--verbose", action="store_true", help="log every request")
     serve.set_defaults(func=_serve)
     creds = commands.add_parser("credentials", help="print the demo credentials as JSON")

@@ -14,21 +14,24 @@ on purpose. An unexpected exception becomes ``INTERNAL_SERVERL_ERROR``; it is lo
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
 import re
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from collections.abc import Callable
 
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
-from . import delivery, ks as kslib, params as P, registry, serialize
+from . import delivery, registry, serialize
+from . import ks as kslib
+from . import params as P
 from .context import Call, SandboxConfig, Session
 from .control import Controls, Fault
 from .errors import ApiError
@@ -38,9 +41,7 @@ log = logging.getLogger("kaltura_sandbox")
 
 USER_BLOCKED = 0
 #: Actions whose result is (or holds, as ``ks``) a new KS.
-KS_ISSUING_ACTIONS = frozenset(
-    {"session.start", "session.startwidgetsession", "apptoken.startsession"}
-)
+KS_ISSUING_ACTIONS = frozenset({"session.start", "session.startwidgetsession", "apptoken.startsession"})
 
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
@@ -88,7 +89,7 @@ class SandboxApp:
             response = self.route(request)
         except HTTPException as exc:
             response = exc.get_response(environ)
-        except Exception:  # noqa: BLE001 - last line of defence: never a traceback to the client
+        except Exception:
             log.exception("unhandled error on %s %s", request.method, request.path)
             response = Response("Internal server error", status=500, mimetype="text/plain")
         try:
@@ -154,7 +155,7 @@ class SandboxApp:
             return self._api(request, started)
         except ApiError as error:  # e.g. a malformed envelope parameter such as format[x]=1
             return self._error_response(request, error, started)
-        except Exception:  # noqa: BLE001 - e.g. an unreadable body: answer like Kaltura would
+        except Exception:
             log.exception("internal error while handling %s", request.path)
             return self._error_response(request, ApiError("INTERNAL_SERVERL_ERROR"), started)
 
@@ -183,8 +184,10 @@ class SandboxApp:
         else:
             result = self.invoke(params, _files_tree(parsed.files), request, headers)
         body, mimetype = serialize.render(
-            result, fmt, time.monotonic() - started, P.coerce_bool(params.get("ignoreNull"), "")
-            or False,
+            result,
+            fmt,
+            time.monotonic() - started,
+            P.coerce_bool(params.get("ignoreNull"), "") or False,
         )
         response = Response(body, status=200, content_type=f"{mimetype}; charset=utf-8")
         response.headers["X-Me"] = SERVER_NAME
@@ -213,9 +216,7 @@ class SandboxApp:
         _drop_connection(request)
         return Response("", status=200)
 
-    def invoke(
-        self, params: dict, files: dict, request: Request, headers: dict[str, str]
-    ) -> Any:
+    def invoke(self, params: dict, files: dict, request: Request, headers: dict[str, str]) -> Any:
         """Run one action and return its result, or the ``ApiError`` it raised."""
         service = _name(params.get("service"))
         action = _name(params.get("action"))
@@ -224,13 +225,11 @@ class SandboxApp:
         except ApiError as error:
             headers.update(error.headers)
             return error
-        except Exception:  # noqa: BLE001 - unexpected bugs become Kaltura's generic error
+        except Exception:
             log.exception("internal error in %s.%s", service.lower(), action.lower())
             return ApiError("INTERNAL_SERVERL_ERROR")
 
-    def _invoke(
-        self, service: str, action_name: str, params: dict, files: dict, request: Request
-    ) -> Any:
+    def _invoke(self, service: str, action_name: str, params: dict, files: dict, request: Request) -> Any:
         if not service:
             raise ApiError("SERVICE_NOT_SPECIFIED")
         if not action_name:
@@ -238,8 +237,7 @@ class SandboxApp:
         action = registry.lookup(service, action_name)
         if action is None:
             if registry.service_exists(service):
-                raise ApiError("ACTION_DOES_NOT_EXISTS", ACTION_NAME=action_name,
-                               SERVICE_NAME=service)
+                raise ApiError("ACTION_DOES_NOT_EXISTS", ACTION_NAME=action_name, SERVICE_NAME=service)
             raise ApiError("SERVICE_DOES_NOT_EXISTS", SRV_NAME=service)
         fault = self.controls.take_fault(action.key, transport=False)
         if fault is not None:
@@ -274,9 +272,7 @@ class SandboxApp:
 
     # -- sessions and permissions ----------------------------------------------------------------
 
-    def _authenticate(
-        self, action: registry.Action, ks_string: str, params: dict
-    ) -> tuple[Session | None, int | None]:
+    def _authenticate(self, action: registry.Action, ks_string: str, params: dict) -> tuple[Session | None, int | None]:
         """The session and partner of the call; ``MISSING_KS``/``INVALID_KS``/``SERVICE_FORBIDDEN``."""
         requested_partner = _partner_param(params)
         if action.ks == "none":
@@ -357,8 +353,7 @@ class SandboxApp:
             key = f"{_name(sub['service']).lower()}.{_name(sub['action']).lower()}"
             self.controls.count(key)
             result = self.invoke(sub, sub_files, request, {})
-            results.append(serialize.ExceptionResult(result) if isinstance(result, ApiError)
-                           else result)
+            results.append(serialize.ExceptionResult(result) if isinstance(result, ApiError) else result)
         del headers  # sub-request errors do not add HTTP headers
         return results
 
@@ -366,7 +361,7 @@ class SandboxApp:
 
     def control(self, request: Request) -> Response:
         """``/__control/<name>``: JSON in, JSON out (see README)."""
-        name = request.path[len("/__control"):].strip("/")
+        name = request.path[len("/__control") :].strip("/")
         try:
             payload = request.get_json(silent=True) or {}
             if not isinstance(payload, dict):
@@ -531,7 +526,7 @@ def _reference(match: re.Match, results: list) -> str:
     value: Any = results[number - 1]
     path = [p for p in match.group(2).split(":") if p]
     for index, step in enumerate(path):
-        value = _step(value, step, path[index + 1:])
+        value = _step(value, step, path[index + 1 :])
         if step == "_all":
             break
     return _as_text(value)
@@ -565,8 +560,7 @@ def _unknown_format_response(fmt: int | None) -> Response:
     response = Response("", status=200)
     response.headers["X-Kaltura"] = "error-UNKNOWN_RESPONSE_FORMAT"
     response.headers["X-Kaltura-App"] = (
-        f"exiting on error UNKNOWN_RESPONSE_FORMAT - Response format provided [{fmt}] "
-        "is not recognized by server"
+        f"exiting on error UNKNOWN_RESPONSE_FORMAT - Response format provided [{fmt}] is not recognized by server"
     )
     return response
 
@@ -579,7 +573,5 @@ def _drop_connection(request: Request) -> None:
     """Close the client connection without an HTTP response (the ``drop`` fault)."""
     sock = request.environ.get("werkzeug.socket")
     if isinstance(sock, socket.socket):
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass

@@ -148,9 +148,7 @@ def parse_privileges(text: str | None) -> dict[str, list[str]]:
 
 def format_privileges(privileges: dict[str, list[str]]) -> str:
     """Inverse of ``parse_privileges``."""
-    return ",".join(
-        f"{name}:{'/'.join(values)}" if values else name for name, values in privileges.items()
-    )
+    return ",".join(f"{name}:{'/'.join(values)}" if values else name for name, values in privileges.items())
 
 
 class Call:
@@ -176,9 +174,7 @@ class Call:
         self.files = files or {}
         self.session = session
         self.ks = ks
-        self.partner_id = partner_id if partner_id is not None else (
-            session.partner_id if session else None
-        )
+        self.partner_id = partner_id if partner_id is not None else (session.partner_id if session else None)
         self.base_url = base_url
         self.service = service
         self.action = action
@@ -211,9 +207,7 @@ class Call:
         value = P.coerce_int(self._raw(name, required), name)
         return default if value is None else value
 
-    def float(
-        self, name: str, required: bool = False, default: float | None = None
-    ) -> float | None:
+    def float(self, name: str, required: bool = False, default: float | None = None) -> float | None:
         """A float parameter."""
         value = P.coerce_float(self._raw(name, required), name)
         return default if value is None else value

@@ -34,7 +34,9 @@ from xml.sax.saxutils import escape, quoteattr
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
-from . import entitlement, ks as kslib, media_store as ms, processing
+from . import entitlement, processing
+from . import ks as kslib
+from . import media_store as ms
 from .context import SandboxConfig
 from .errors import ApiError
 from .store import Store
@@ -64,10 +66,22 @@ ERROR_TEXTS = {
 }
 
 MIME_TYPES = {
-    "mp4": "video/mp4", "m4v": "video/mp4", "mov": "video/quicktime", "webm": "video/webm",
-    "mkv": "video/x-matroska", "avi": "video/x-msvideo", "m4a": "audio/mp4", "mp3": "audio/mpeg",
-    "wav": "audio/wav", "ogg": "audio/ogg", "flac": "audio/flac", "aac": "audio/aac",
-    "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
+    "mp4": "video/mp4",
+    "m4v": "video/mp4",
+    "mov": "video/quicktime",
+    "webm": "video/webm",
+    "mkv": "video/x-matroska",
+    "avi": "video/x-msvideo",
+    "m4a": "audio/mp4",
+    "mp3": "audio/mpeg",
+    "wav": "audio/wav",
+    "ogg": "audio/ogg",
+    "flac": "audio/flac",
+    "aac": "audio/aac",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
     "webp": "image/webp",
 }
 
@@ -112,8 +126,10 @@ def download_url(base_url: str, entry) -> str:
     """``downloadUrl``: playManifest download of the source for video/audio, raw for others."""
     prefix = partner_prefix(base_url, entry["partner_id"])
     if entry["media_type"] in (ms.MEDIA_VIDEO, ms.MEDIA_AUDIO):
-        return (f"{prefix}/playManifest/entryId/{entry['id']}/format/download/protocol/"
-                f"{protocol_of(base_url)}/flavorParamIds/0")
+        return (
+            f"{prefix}/playManifest/entryId/{entry['id']}/format/download/protocol/"
+            f"{protocol_of(base_url)}/flavorParamIds/0"
+        )
     return f"{prefix}/raw/entry_id/{entry['id']}/version/{entry['version']}"
 
 
@@ -121,16 +137,19 @@ def data_url(base_url: str, entry) -> str:
     """``dataUrl``: progressive playManifest for video/audio, a sized thumbnail for images."""
     prefix = partner_prefix(base_url, entry["partner_id"])
     if entry["media_type"] == ms.MEDIA_IMAGE:
-        return (f"{prefix}/thumbnail/entry_id/{entry['id']}/def_height/{entry['height'] or 0}/"
-                f"def_width/{entry['width'] or 0}/version/{entry['thumb_version']}/type/1")
-    return (f"{prefix}/playManifest/entryId/{entry['id']}/format/url/protocol/"
-            f"{protocol_of(base_url)}")
+        return (
+            f"{prefix}/thumbnail/entry_id/{entry['id']}/def_height/{entry['height'] or 0}/"
+            f"def_width/{entry['width'] or 0}/version/{entry['thumb_version']}/type/1"
+        )
+    return f"{prefix}/playManifest/entryId/{entry['id']}/format/url/protocol/{protocol_of(base_url)}"
 
 
 def serve_flavor_url(base_url: str, entry, flavor_id: str, ext: str = "mp4") -> str:
     """Where one flavor's bytes are served."""
-    return (f"{partner_prefix(base_url, entry['partner_id'])}/serveFlavor/entryId/{entry['id']}/"
-            f"v/{entry['version']}/flavorId/{flavor_id}/name/a.{ext}")
+    return (
+        f"{partner_prefix(base_url, entry['partner_id'])}/serveFlavor/entryId/{entry['id']}/"
+        f"v/{entry['version']}/flavorId/{flavor_id}/name/a.{ext}"
+    )
 
 
 # -- request parsing -----------------------------------------------------------------------------
@@ -246,9 +265,12 @@ class _Context:
 def _thumbnail(ctx: _Context) -> Response:
     entry = ctx.entry()
     width, height = thumbnail_size(
-        ctx.int_param("width", "w"), ctx.int_param("height", "h"),
-        ctx.int_param("def_width"), ctx.int_param("def_height"),
-        entry["width"] or 0, entry["height"] or 0,
+        ctx.int_param("width", "w"),
+        ctx.int_param("height", "h"),
+        ctx.int_param("def_width"),
+        ctx.int_param("def_height"),
+        entry["width"] or 0,
+        entry["height"] or 0,
     )
     body = render_png(width, height, entry_colour(entry), entry["media_type"])
     response = Response(body, mimetype="image/png")
@@ -281,7 +303,7 @@ def entry_colour(entry) -> tuple[int, int, int]:
     colour = entry["color"] or ""
     if len(colour) == 7 and colour.startswith("#"):
         try:
-            return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+            return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
         except ValueError:
             pass
     digest = hashlib.sha1(entry["id"].encode()).digest()
@@ -297,8 +319,12 @@ def render_png(width: int, height: int, rgb: tuple[int, int, int], media_type: i
     _draw_glyph(rows, width, height, media_type)
     raw = b"".join(b"\x00" + bytes(row) for row in rows)
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header)
-            + _png_chunk(b"IDAT", zlib.compress(raw, 6)) + _png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(raw, 6))
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -334,7 +360,7 @@ def _background_rows(width: int, height: int, rgb: tuple[int, int, int]) -> list
     for y in range(height):
         band = bands[y * levels // height]
         offset = (height - 1 - y) * 3
-        rows.append(band[offset:offset + width * 3])
+        rows.append(band[offset : offset + width * 3])
     return rows
 
 
@@ -363,7 +389,7 @@ def _glyph_runs(media_type: int | None, dy: float, size: float, cx: float) -> li
         runs = []
         sun_y, sun_r = -size * 0.35, size * 0.22
         if abs(dy - sun_y) <= sun_r:
-            half = math.sqrt(sun_r ** 2 - (dy - sun_y) ** 2)
+            half = math.sqrt(sun_r**2 - (dy - sun_y) ** 2)
             runs.append((cx + size * 0.35 - half, cx + size * 0.35 + half))
         top, bottom = -size * 0.2, size * 0.6
         if top <= dy <= bottom:
@@ -385,7 +411,7 @@ _LIGHTEN = bytes(min(255, (v + 3 * 250) // 4) for v in range(256))
 def _fill(row: bytearray, x0: int, x1: int) -> None:
     """Blend pixels [x0, x1) of a row towards white."""
     if x1 > x0:
-        row[x0 * 3:x1 * 3] = row[x0 * 3:x1 * 3].translate(_LIGHTEN)
+        row[x0 * 3 : x1 * 3] = row[x0 * 3 : x1 * 3].translate(_LIGHTEN)
 
 
 # -- playManifest ----------------------------------------------------------------------------------
@@ -401,16 +427,13 @@ def _play_manifest(ctx: _Context) -> Response:
         return _download(ctx, entry)
     flavors = _playable_flavors(ctx, entry)
     if fmt == "mpegdash":
-        return _manifest_response(dash_manifest(ctx.base_url, entry, flavors),
-                                  "application/dash+xml")
+        return _manifest_response(dash_manifest(ctx.base_url, entry, flavors), "application/dash+xml")
     if fmt in ("applehttp", "hls"):
-        return _manifest_response(hls_master(ctx.base_url, entry, flavors, _ks_suffix(ctx)),
-                                  "application/x-mpegURL")
+        return _manifest_response(hls_master(ctx.base_url, entry, flavors, _ks_suffix(ctx)), "application/x-mpegURL")
     if fmt == "url":
         best = flavors[-1]
         response = Response("", status=302)
-        response.headers["Location"] = serve_flavor_url(ctx.base_url, entry, best["id"],
-                                                        best["file_ext"] or "mp4")
+        response.headers["Location"] = serve_flavor_url(ctx.base_url, entry, best["id"], best["file_ext"] or "mp4")
         return response
     raise DeliveryError(ERR_DELIVERY_METHOD_NOT_ALLOWED)
 
@@ -430,13 +453,11 @@ def _playable_flavors(ctx: _Context, entry) -> list:
     if entry["status"] != ms.ENTRY_READY:
         raise DeliveryError(ERR_FLAVOR_NOT_FOUND)
     processing.materialize(ctx.store, ctx.partner_id, [entry["id"]])
-    flavors = [f for f in ms.entry_flavors(ctx.store, entry["id"])
-               if f["status"] == ms.FLAVOR_READY]
+    flavors = [f for f in ms.entry_flavors(ctx.store, entry["id"]) if f["status"] == ms.FLAVOR_READY]
     by_asset = _requested_ids(ctx, "flavorIds", "flavorId")
     by_params = _requested_ids(ctx, "flavorParamIds", "flavorParamId")
     if by_asset or by_params:
-        flavors = [f for f in flavors
-                   if f["id"] in by_asset or str(f["flavor_params_id"]) in by_params]
+        flavors = [f for f in flavors if f["id"] in by_asset or str(f["flavor_params_id"]) in by_params]
     else:
         flavors = [f for f in flavors if f["is_web"]] or flavors
     if not flavors:
@@ -470,11 +491,12 @@ def dash_manifest(base_url: str, entry, flavors) -> str:
     ]
     for flavor in flavors:
         size = "" if is_audio else f' width="{flavor["width"]}" height="{flavor["height"]}"'
-        codecs = "mp4a.40.2" if is_audio else (
-            "hvc1.1.6.L150.90" if flavor["video_codec_id"] == "h265" else "avc1.64001f")
+        codecs = (
+            "mp4a.40.2" if is_audio else ("hvc1.1.6.L150.90" if flavor["video_codec_id"] == "h265" else "avc1.64001f")
+        )
         url = serve_flavor_url(base_url, entry, flavor["id"], flavor["file_ext"] or "mp4")
         lines += [
-            f'      <Representation id={quoteattr(flavor["id"])} '
+            f"      <Representation id={quoteattr(flavor['id'])} "
             f'bandwidth="{max(1, flavor["bitrate"]) * 1000}" codecs="{codecs}"{size}>',
             f"        <BaseURL>{escape(url)}</BaseURL>",
             "      </Representation>",
@@ -503,8 +525,13 @@ def hls_media_playlist(entry, flavor_url: str) -> str:
     """The media playlist of one flavor: fixed-length segments covering the duration."""
     total = max(1.0, (entry["ms_duration"] or 0) / 1000)
     count = math.ceil(total / HLS_SEGMENT_SECONDS)
-    lines = ["#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{HLS_SEGMENT_SECONDS}",
-             "#EXT-X-MEDIA-SEQUENCE:1", "#EXT-X-PLAYLIST-TYPE:VOD"]
+    lines = [
+        "#EXTM3U",
+        "#EXT-X-VERSION:3",
+        f"#EXT-X-TARGETDURATION:{HLS_SEGMENT_SECONDS}",
+        "#EXT-X-MEDIA-SEQUENCE:1",
+        "#EXT-X-PLAYLIST-TYPE:VOD",
+    ]
     for index in range(count):
         length = min(HLS_SEGMENT_SECONDS, total - index * HLS_SEGMENT_SECONDS)
         lines += [f"#EXTINF:{length:.3f},", f"{flavor_url}/seg-{index + 1}-v1-a1.ts"]
@@ -529,8 +556,7 @@ def _serve_flavor(ctx: _Context) -> Response:
     ctx.require_entitled(entry)
     flavor_id = ctx.param("flavorId")
     processing.materialize(ctx.store, ctx.partner_id, [entry["id"]])
-    flavor = next((f for f in ms.entry_flavors(ctx.store, entry["id"]) if f["id"] == flavor_id),
-                  None)
+    flavor = next((f for f in ms.entry_flavors(ctx.store, entry["id"]) if f["id"] == flavor_id), None)
     if flavor is None or flavor["status"] != ms.FLAVOR_READY:
         raise DeliveryError(ERR_FLAVOR_NOT_FOUND)
     if ctx.trailing == "index.m3u8":
@@ -548,23 +574,31 @@ def _raw(ctx: _Context) -> Response:
     ctx.require_entitled(entry)
     path = ctx.file_path(entry["source_file"])
     if path is not None:
-        return _send(ctx, path, entry["source_ext"],
-                     download_name=f"{entry['id']}.{entry['source_ext'] or 'bin'}")
+        return _send(ctx, path, entry["source_ext"], download_name=f"{entry['id']}.{entry['source_ext'] or 'bin'}")
     if entry["media_type"] == ms.MEDIA_IMAGE and entry["status"] == ms.ENTRY_READY:
         width, height = thumbnail_size(entry["width"] or 0, entry["height"] or 0, -1, -1, 0, 0)
         scale = min(1.0, 1920 / max(width, height))
-        body = render_png(max(1, round(width * scale)), max(1, round(height * scale)),
-                          entry_colour(entry), entry["media_type"])
+        body = render_png(
+            max(1, round(width * scale)), max(1, round(height * scale)), entry_colour(entry), entry["media_type"]
+        )
         return Response(body, mimetype="image/png")
     raise DeliveryError(ERR_FILE_NOT_FOUND)
 
 
-def _send(ctx: _Context, path: Path, ext: str | None, *, download_name: str | None = None,
-          attachment: bool = False) -> Response:
+def _send(
+    ctx: _Context, path: Path, ext: str | None, *, download_name: str | None = None, attachment: bool = False
+) -> Response:
     """Stream a stored file with range support."""
     mimetype = MIME_TYPES.get((ext or "").lower(), "application/octet-stream")
-    return send_file(path, ctx.request.environ, mimetype=mimetype, as_attachment=attachment,
-                     download_name=download_name, conditional=True, max_age=0)
+    return send_file(
+        path,
+        ctx.request.environ,
+        mimetype=mimetype,
+        as_attachment=attachment,
+        download_name=download_name,
+        conditional=True,
+        max_age=0,
+    )
 
 
 HANDLERS = {

@@ -87,8 +87,12 @@ def scope_for(session, partner_entitlement_on: bool) -> Scope:
     """Build the scope of a validated ``context.Session`` (or None: no KS)."""
     if session is None:
         return Scope(
-            has_ks=False, user_id="", is_admin=False, list_all=False,
-            enforced=partner_entitlement_on, contexts=(DEFAULT_CONTEXT,),
+            has_ks=False,
+            user_id="",
+            is_admin=False,
+            list_all=False,
+            enforced=partner_entitlement_on,
+            contexts=(DEFAULT_CONTEXT,),
             has_privacy_context=False,
         )
     context = (session.privacy_context or "").strip()
@@ -107,9 +111,7 @@ def scope_for(session, partner_entitlement_on: bool) -> Scope:
 # -- search tokens (lists) ---------------------------------------------------------------------
 
 
-def entry_tokens(
-    owner: str, entitled_users: Iterable[str], categories: Sequence[CategoryFacts]
-) -> set[str]:
+def entry_tokens(owner: str, entitled_users: Iterable[str], categories: Sequence[CategoryFacts]) -> set[str]:
     """The search tokens of one entry (see the module docstring)."""
     tokens: set[str] = set()
     most_open: dict[str, int] = {}
@@ -160,11 +162,11 @@ class ListRestriction:
         elif self.tokens:
             marks = ",".join("?" * len(self.tokens))
             if for_count:
-                condition = ("e.seq IN (SELECT entry_seq FROM media_entry_access "
-                             f"WHERE token IN ({marks}))")
+                condition = f"e.seq IN (SELECT entry_seq FROM media_entry_access WHERE token IN ({marks}))"
             else:
-                condition = ("EXISTS (SELECT 1 FROM media_entry_access a "
-                             f"WHERE a.entry_seq = e.seq AND a.token IN ({marks}))")
+                condition = (
+                    f"EXISTS (SELECT 1 FROM media_entry_access a WHERE a.entry_seq = e.seq AND a.token IN ({marks}))"
+                )
             params = self.tokens
         else:
             return None, ()
@@ -187,8 +189,7 @@ def list_restriction(scope: Scope, filters_by_id: bool) -> ListRestriction:
         return ListRestriction(owner=scope.user_id, disabled_entries=scope.disabled_entries)
     if not scope.enforced:
         return ListRestriction()
-    return ListRestriction(tokens=tuple(scope_tokens(scope)),
-                           disabled_entries=scope.disabled_entries)
+    return ListRestriction(tokens=tuple(scope_tokens(scope)), disabled_entries=scope.disabled_entries)
 
 
 # -- single entries ----------------------------------------------------------------------------

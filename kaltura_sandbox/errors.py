@@ -55,8 +55,7 @@ ERRORS: dict[str, tuple[tuple[str, ...], str]] = {
     "INVALID_APP_TOKEN_HASH": ((), "Invalid application token hash"),
     "INVALID_ENUM_VALUE": (
         ("ENUM_VAL", "PARAM_NAME", "ENUM_TYPE"),
-        'Invalid enumeration value "@ENUM_VAL@" for parameter "@PARAM_NAME@", '
-        'expecting enumeration type "@ENUM_TYPE@"',
+        'Invalid enumeration value "@ENUM_VAL@" for parameter "@PARAM_NAME@", expecting enumeration type "@ENUM_TYPE@"',
     ),
     "INVALID_FIELD_VALUE": (("FIELD_NAME",), "value in field [@FIELD_NAME@] is not valid"),
     "INVALID_KS": (
@@ -152,8 +151,7 @@ ERRORS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD": (
         (),
-        "Upload token is in an invalid status for uploading a file, maybe the file was "
-        "already uploaded",
+        "Upload token is in an invalid status for uploading a file, maybe the file was already uploaded",
     ),
     "UPLOAD_TOKEN_MISSING_FILE_SIZE": (
         (),
@@ -181,12 +179,9 @@ class ApiError(Exception):
         names, template = ERRORS.get(code, ((), code))
         self.code = code
         self.arguments: dict[str, str] = {
-            name: ("N/A" if args.get(name) is None else _strip_tags(str(args[name])))
-            for name in names
+            name: ("N/A" if args.get(name) is None else _strip_tags(str(args[name]))) for name in names
         }
-        self.message = _PLACEHOLDER.sub(
-            lambda m: self.arguments.get(m.group(1), m.group(0)), template
-        )
+        self.message = _PLACEHOLDER.sub(lambda m: self.arguments.get(m.group(1), m.group(0)), template)
         self.headers: dict[str, str] = {}
         super().__init__(f"{code}: {self.message}")
 

@@ -73,7 +73,7 @@ class KsFields:
 
 
 def _aes_key(secret: str) -> bytes:
-    return hashlib.sha1(secret.encode("utf-8")).digest()[:16]  # noqa: S324 - Kaltura's format
+    return hashlib.sha1(secret.encode("utf-8")).digest()[:16]
 
 
 def _aes(secret: str, data: bytes, *, encrypt: bool) -> bytes:
@@ -83,8 +83,12 @@ def _aes(secret: str, data: bytes, *, encrypt: bool) -> bytes:
 
 
 def _v2_field_map(
-    privileges: dict[str, list[str]], valid_until: int, ks_type: int, user_id: str,
-    master_partner_id: int | None, additional_data: str | None,
+    privileges: dict[str, list[str]],
+    valid_until: int,
+    ks_type: int,
+    user_id: str,
+    master_partner_id: int | None,
+    additional_data: str | None,
 ) -> list[tuple[str, str]]:
     fields: list[tuple[str, str]] = []
     for name, values in privileges.items():
@@ -111,12 +115,10 @@ def generate_v2(
 ) -> str:
     """A KS v2 string signed with the partner's (first) admin secret."""
     privs = parse_privileges(privileges) if isinstance(privileges, str) else privileges
-    field_map = _v2_field_map(
-        privs, valid_until, ks_type, user_id, master_partner_id, additional_data
-    )
+    field_map = _v2_field_map(privs, valid_until, ks_type, user_id, master_partner_id, additional_data)
     fields = urllib.parse.urlencode(field_map).encode("utf-8")
     body = os.urandom(RANDOM_SIZE) + fields
-    body = hashlib.sha1(body).digest() + body  # noqa: S324 - Kaltura's format
+    body = hashlib.sha1(body).digest() + body
     if len(body) % BLOCK:
         body += b"\0" * (BLOCK - len(body) % BLOCK)
     encrypted = _aes(partner.admin_secrets()[0], body, encrypt=True)
@@ -138,17 +140,24 @@ def generate_v1(
     rand = int.from_bytes(os.urandom(2), "big")
     info = ";".join(
         [
-            str(partner.id), str(partner.id), str(valid_until), str(ks_type), str(rand),
-            user_id, privs, "" if master_partner_id is None else str(master_partner_id),
+            str(partner.id),
+            str(partner.id),
+            str(valid_until),
+            str(ks_type),
+            str(rand),
+            user_id,
+            privs,
+            "" if master_partner_id is None else str(master_partner_id),
             additional_data or "",
         ]
     ).encode("utf-8")
-    signature = hashlib.sha1(partner.admin_secrets()[0].encode("utf-8") + info)  # noqa: S324
+    signature = hashlib.sha1(partner.admin_secrets()[0].encode("utf-8") + info)
     return base64.b64encode(signature.hexdigest().encode("ascii") + b"|" + info).decode("ascii")
 
 
-def generate(partner: Partner, user_id: str, ks_type: int, valid_until: int,
-             privileges: str | dict[str, list[str]] = "") -> str:
+def generate(
+    partner: Partner, user_id: str, ks_type: int, valid_until: int, privileges: str | dict[str, list[str]] = ""
+) -> str:
     """A KS in the partner's configured version (``ks_version``: 1 or 2)."""
     maker = generate_v1 if partner.ks_version == 1 else generate_v2
     return maker(partner, user_id, ks_type, valid_until, privileges)
@@ -201,7 +210,8 @@ def _decode_v2(raw: bytes, partner: Partner) -> KsFields:
         plain = _aes(secret, parts[2], encrypt=False).rstrip(b"\0")
         digest, body = plain[:SHA1_SIZE], plain[SHA1_SIZE:]
         if len(body) >= RANDOM_SIZE and hmac.compare_digest(
-            digest, hashlib.sha1(body).digest()  # noqa: S324 - Kaltura's format
+            digest,
+            hashlib.sha1(body).digest(),
         ):
             return _v2_fields(body[RANDOM_SIZE:], partner.id)
     raise KsDecodeError("v2 signature")
@@ -239,7 +249,7 @@ def _decode_v1(raw: bytes, partner: Partner) -> KsFields:
     if not sep:
         raise KsDecodeError("bad v1 layout")
     for secret in partner.admin_secrets():
-        expected = hashlib.sha1(secret.encode("utf-8") + info).hexdigest()  # noqa: S324
+        expected = hashlib.sha1(secret.encode("utf-8") + info).hexdigest()
         if hmac.compare_digest(expected.encode("ascii"), signature.lower()):
             break
     else:
@@ -305,7 +315,7 @@ def is_revoked(store: Store, fields: KsFields, ks: str) -> bool:
     session_ids = [*(fields.privileges.get("sessionid") or []), _digest_id(ks)]
     marks = ",".join("?" for _ in session_ids)
     found = store.scalar(
-        f"SELECT 1 FROM revoked_sessions WHERE partner_id = ? AND session_id IN ({marks})",  # noqa: S608
+        f"SELECT 1 FROM revoked_sessions WHERE partner_id = ? AND session_id IN ({marks})",
         (fields.partner_id, *session_ids),
     )
     return found is not None

@@ -29,7 +29,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from . import entitlement, media_store as ms, processing
+from . import entitlement, processing
+from . import media_store as ms
 from .store import Store
 
 SECONDS_PER_DAY = 86400
@@ -63,10 +64,18 @@ DEMO_CATEGORIES: tuple[CategorySpec, ...] = (
     CategorySpec("training", "Training", "root", None, PRIVACY_AUTHENTICATED, weight=5),
     CategorySpec("demos", "Product Demos", "root", None, PRIVACY_ALL, weight=4),
     CategorySpec("field", "Field Recordings", "root", None, PRIVACY_AUTHENTICATED, weight=3),
-    CategorySpec("leadership", "Leadership", "root", None, PRIVACY_MEMBERS_ONLY,
-                 members=(DEMO_PARTICIPANT, "kaltura.admin"), weight=2),
-    CategorySpec("design", "Design Reviews", "root", None, PRIVACY_MEMBERS_ONLY,
-                 members=("jordan.lee", "maria.garcia"), weight=2),
+    CategorySpec(
+        "leadership",
+        "Leadership",
+        "root",
+        None,
+        PRIVACY_MEMBERS_ONLY,
+        members=(DEMO_PARTICIPANT, "kaltura.admin"),
+        weight=2,
+    ),
+    CategorySpec(
+        "design", "Design Reviews", "root", None, PRIVACY_MEMBERS_ONLY, members=("jordan.lee", "maria.garcia"), weight=2
+    ),
     CategorySpec("archive", "Marketing Archive", None, "", PRIVACY_ALL, weight=2),
     CategorySpec("intranet", "Intranet", None, "intranet", PRIVACY_ALL, weight=1),
 )
@@ -105,12 +114,27 @@ TOPICS = (
     ("Volunteer Day", "community,volunteering,culture"),
     ("Rooftop Garden Timelapse", "timelapse,sustainability,office"),
 )
-VIDEO_KINDS = ("Full Recording", "Highlights", "Part {n}", "Q{q} {year}", "Session {n}",
-               "Director's Cut", "Walkthrough", "Episode {n}")
-IMAGE_KINDS = ("Group Photo", "Poster", "Slide {n}", "Product Shot", "Floor Plan",
-               "Whiteboard Notes", "Cover Art", "Snapshot {n}")
-AUDIO_KINDS = ("Podcast Ep. {n}", "Interview", "Audio Summary", "Q&A Recording",
-               "Narration Draft {n}", "Radio Spot")
+VIDEO_KINDS = (
+    "Full Recording",
+    "Highlights",
+    "Part {n}",
+    "Q{q} {year}",
+    "Session {n}",
+    "Director's Cut",
+    "Walkthrough",
+    "Episode {n}",
+)
+IMAGE_KINDS = (
+    "Group Photo",
+    "Poster",
+    "Slide {n}",
+    "Product Shot",
+    "Floor Plan",
+    "Whiteboard Notes",
+    "Cover Art",
+    "Snapshot {n}",
+)
+AUDIO_KINDS = ("Podcast Ep. {n}", "Interview", "Audio Summary", "Q&A Recording", "Narration Draft {n}", "Radio Spot")
 DESCRIPTIONS = (
     "Recorded for the {team} team. Covers {topic_lower} with examples from recent projects.",
     "A short {media_word} about {topic_lower}, shared for everyone who missed it live.",
@@ -119,16 +143,37 @@ DESCRIPTIONS = (
     "Reference material on {topic_lower} for new joiners and partners.",
 )
 TEAMS = ("Operations", "Marketing", "Engineering", "People", "Sales", "Design", "Support")
-PALETTE = ("#2f6fdb", "#d9534f", "#5cb85c", "#f0ad4e", "#8e44ad", "#16a085", "#e67e22",
-           "#34495e", "#c0392b", "#1abc9c", "#7f8c8d", "#2c3e50", "#d35400", "#27ae60")
-VIDEO_SIZES = ((1920, 1080), (1920, 1080), (1280, 720), (3840, 2160), (1080, 1920),
-               (1920, 1080), (3840, 2160), (1280, 720))
+PALETTE = (
+    "#2f6fdb",
+    "#d9534f",
+    "#5cb85c",
+    "#f0ad4e",
+    "#8e44ad",
+    "#16a085",
+    "#e67e22",
+    "#34495e",
+    "#c0392b",
+    "#1abc9c",
+    "#7f8c8d",
+    "#2c3e50",
+    "#d35400",
+    "#27ae60",
+)
+VIDEO_SIZES = (
+    (1920, 1080),
+    (1920, 1080),
+    (1280, 720),
+    (3840, 2160),
+    (1080, 1920),
+    (1920, 1080),
+    (3840, 2160),
+    (1280, 720),
+)
 IMAGE_SIZES = ((4032, 3024), (6000, 4000), (1920, 1080), (2400, 1600), (1080, 1350))
 PANORAMA_SIZES = ((5760, 2880), (3840, 1920), (8192, 4096))
 
 # Not-READY statuses of the seed (static: they stay as seeded).
-NOT_READY = (ms.ENTRY_PENDING, ms.ENTRY_PRECONVERT, ms.ENTRY_IMPORT, ms.ENTRY_NO_CONTENT,
-             ms.ENTRY_ERROR_CONVERTING)
+NOT_READY = (ms.ENTRY_PENDING, ms.ENTRY_PRECONVERT, ms.ENTRY_IMPORT, ms.ENTRY_NO_CONTENT, ms.ENTRY_ERROR_CONVERTING)
 
 
 # -- seeding ------------------------------------------------------------------------------------
@@ -150,8 +195,7 @@ def seed_media(
     has_4k = bool(partner and partner.has_4k)
     with store.tx() as conn:
         categories = _seed_categories(conn, partner_id, privacy_context, int(now))
-        _seed_entries(conn, rng, partner_id, users, participant, categories, entries, now,
-                      has_4k)
+        _seed_entries(conn, rng, partner_id, users, participant, categories, entries, now, has_4k)
     # Table statistics let SQLite start a search from its most selective condition.
     store.execute("PRAGMA analysis_limit = 1000")
     store.execute("ANALYZE")
@@ -164,17 +208,23 @@ class _Category:
     facts: entitlement.CategoryFacts
 
 
-def _seed_categories(conn: sqlite3.Connection, partner_id: int, context: str,
-                     now: int) -> list[_Category]:
+def _seed_categories(conn: sqlite3.Connection, partner_id: int, context: str, now: int) -> list[_Category]:
     """Insert ``DEMO_CATEGORIES`` with their members."""
     ids: dict[str, int] = {}
     result = []
     for index, spec in enumerate(DEMO_CATEGORIES):
         ids[spec.key] = category_id(partner_id, index)
         spec_context = context if spec.context is None else spec.context
-        ms.add_category(conn, category_id=ids[spec.key], partner_id=partner_id, name=spec.name,
-                        parent_id=ids.get(spec.parent) if spec.parent else None,
-                        privacy_context=spec_context, privacy=spec.privacy, now=now)
+        ms.add_category(
+            conn,
+            category_id=ids[spec.key],
+            partner_id=partner_id,
+            name=spec.name,
+            parent_id=ids.get(spec.parent) if spec.parent else None,
+            privacy_context=spec_context,
+            privacy=spec.privacy,
+            now=now,
+        )
         for member in spec.members:
             ms.add_category_member(conn, ids[spec.key], member)
         facts = entitlement.CategoryFacts(spec_context, spec.privacy, spec.members)
@@ -182,8 +232,17 @@ def _seed_categories(conn: sqlite3.Connection, partner_id: int, context: str,
     return result
 
 
-def _seed_entries(conn, rng: random.Random, partner_id: int, users: list[str], participant: str,
-                  categories: list[_Category], count: int, now: float, has_4k: bool) -> None:
+def _seed_entries(
+    conn,
+    rng: random.Random,
+    partner_id: int,
+    users: list[str],
+    participant: str,
+    categories: list[_Category],
+    count: int,
+    now: float,
+    has_4k: bool,
+) -> None:
     """Build every entry in memory, then write entries, categories, access tokens and the
     free-text index. Flavor assets are created on first use (``processing.materialize``)."""
     weights = [spec.weight for spec in DEMO_CATEGORIES]
@@ -196,26 +255,22 @@ def _seed_entries(conn, rng: random.Random, partner_id: int, users: list[str], p
         entry = _entry(rng, partner_id, users, owner_weights, participant, now, seen_ids, index)
         chosen = _entry_categories(rng, categories, weights, entry, participant)
         entry["categories_ids"] = ",".join(str(c.id) for c in chosen)
-        if entry["media_type"] != ms.MEDIA_IMAGE and entry["status"] not in (
-                ms.ENTRY_NO_CONTENT, ms.ENTRY_IMPORT):
+        if entry["media_type"] != ms.MEDIA_IMAGE and entry["status"] not in (ms.ENTRY_NO_CONTENT, ms.ENTRY_IMPORT):
             ids = processing.seeded_params_ids(entry["media_type"], has_4k)
             entry["flavor_params_ids"] = ",".join(str(i) for i in ids)
             entry["lazy_flavors"] = 1
         row = {**ms.ENTRY_DEFAULTS, **entry}
         entry_rows.append(tuple(row.get(name) for name in ms.ENTRY_COLUMNS))
         category_rows.extend((c.id, seq) for c in chosen)
-        tokens = entitlement.entry_tokens(entry["user_id"], ms.entitled_users(entry),
-                                          [c.facts for c in chosen])
+        tokens = entitlement.entry_tokens(entry["user_id"], ms.entitled_users(entry), [c.facts for c in chosen])
         access_rows.extend((token, seq) for token in tokens)
     marks = ",".join("?" * len(ms.ENTRY_COLUMNS))
     conn.executemany(
         f"INSERT INTO media_entries(seq, {','.join(ms.ENTRY_COLUMNS)}) VALUES (?, {marks})",
         [(first_seq + i, *row) for i, row in enumerate(entry_rows)],
     )
-    conn.executemany("INSERT INTO media_entry_categories(category_id, entry_seq) VALUES (?, ?)",
-                     category_rows)
-    conn.executemany("INSERT OR IGNORE INTO media_entry_access(token, entry_seq) VALUES (?, ?)",
-                     access_rows)
+    conn.executemany("INSERT INTO media_entry_categories(category_id, entry_seq) VALUES (?, ?)", category_rows)
+    conn.executemany("INSERT OR IGNORE INTO media_entry_access(token, entry_seq) VALUES (?, ?)", access_rows)
     conn.execute(
         "INSERT INTO media_entries_fts(rowid, name, tags, description, extra) "
         "SELECT seq, name, tags, coalesce(description, ''), "
@@ -233,8 +288,16 @@ def _unique_id(rng: random.Random, seen: set[str]) -> str:
             return candidate
 
 
-def _entry(rng: random.Random, partner_id: int, users: list[str], owner_weights: list[int],
-           participant: str, now: float, seen: set[str], index: int) -> dict[str, Any]:
+def _entry(
+    rng: random.Random,
+    partner_id: int,
+    users: list[str],
+    owner_weights: list[int],
+    participant: str,
+    now: float,
+    seen: set[str],
+    index: int,
+) -> dict[str, Any]:
     """One entry's columns (without categories)."""
     roll = rng.random()
     media_type = ms.MEDIA_VIDEO if roll < 0.6 else ms.MEDIA_IMAGE if roll < 0.85 else ms.MEDIA_AUDIO
@@ -286,8 +349,7 @@ def _entry(rng: random.Random, partner_id: int, users: list[str], owner_weights:
 
 def _name(rng: random.Random, media_type: int, topic: str, is_360: bool, index: int) -> str:
     kinds = {ms.MEDIA_VIDEO: VIDEO_KINDS, ms.MEDIA_IMAGE: IMAGE_KINDS}.get(media_type, AUDIO_KINDS)
-    kind = rng.choice(kinds).format(n=rng.randrange(1, 25), q=rng.randrange(1, 5),
-                                    year=rng.choice((2024, 2025, 2026)))
+    kind = rng.choice(kinds).format(n=rng.randrange(1, 25), q=rng.randrange(1, 5), year=rng.choice((2024, 2025, 2026)))
     prefix = "360° " if is_360 else ""
     name = f"{prefix}{topic} \u2013 {kind}"
     if index >= LARGE_PARTNER_NUMBERING:  # large partners: keep names distinguishable
@@ -302,8 +364,13 @@ def _kind_tag(media_type: int) -> str:
 def _description(rng: random.Random, topic: str, media_type: int, owner: str) -> str:
     template = rng.choice(DESCRIPTIONS)
     media_word = {ms.MEDIA_VIDEO: "video", ms.MEDIA_IMAGE: "photo"}.get(media_type, "recording")
-    return template.format(team=rng.choice(TEAMS), topic=topic, topic_lower=topic.lower(),
-                           media_word=media_word, owner_name=owner.split("@")[0])
+    return template.format(
+        team=rng.choice(TEAMS),
+        topic=topic,
+        topic_lower=topic.lower(),
+        media_word=media_word,
+        owner_name=owner.split("@")[0],
+    )
 
 
 def _size(rng: random.Random, media_type: int, is_360: bool) -> tuple[int | None, int | None]:
@@ -343,11 +410,12 @@ def _share(rng: random.Random, entry: dict, users: list[str], participant: str) 
         other = rng.choice(users)
         if other != entry["user_id"]:
             column = "entitled_edit" if rng.random() < 0.3 else "entitled_view"
-            entry[column] = ",".join(ms.split_list(entry[column]) + [other])
+            entry[column] = ",".join([*ms.split_list(entry[column]), other])
 
 
-def _entry_categories(rng: random.Random, categories: list[_Category], weights: list[int],
-                      entry: dict, participant: str) -> list[_Category]:
+def _entry_categories(
+    rng: random.Random, categories: list[_Category], weights: list[int], entry: dict, participant: str
+) -> list[_Category]:
     """About 15% of entries have no category (more of them for entries shared with the
     participant, so sharing is what makes them visible); the rest have one or two."""
     shared = participant in ms.entitled_users(entry)

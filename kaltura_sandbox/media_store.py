@@ -226,7 +226,7 @@ register_schema(
 
 def generate_id(rng: random.Random | None = None) -> str:
     """A Kaltura object id such as ``0_ab12cd34`` (entries, flavor assets)."""
-    number = secrets.randbelow(36 ** 8) if rng is None else rng.getrandbits(42) % 36 ** 8
+    number = secrets.randbelow(36**8) if rng is None else rng.getrandbits(42) % 36**8
     chars = []
     for _ in range(8):
         number, digit = divmod(number, 36)
@@ -279,16 +279,13 @@ def add_category(
     """Insert a category; ``full_name`` is built from the parent's (``Parent>Child``)."""
     full_name = name
     if parent_id is not None:
-        parent = conn.execute(
-            "SELECT full_name FROM media_categories WHERE id = ?", (parent_id,)
-        ).fetchone()
+        parent = conn.execute("SELECT full_name FROM media_categories WHERE id = ?", (parent_id,)).fetchone()
         if parent is not None:
             full_name = f"{parent['full_name']}>{name}"
     conn.execute(
         "INSERT INTO media_categories(id, partner_id, parent_id, name, full_name, description, "
         "privacy_context, privacy, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-        (category_id, partner_id, parent_id, name, full_name, description, privacy_context,
-         privacy, now, now),
+        (category_id, partner_id, parent_id, name, full_name, description, privacy_context, privacy, now, now),
     )
 
 
@@ -327,9 +324,7 @@ def category_full_names(store: Store, ids: Iterable[int]) -> dict[int, str]:
     if not wanted:
         return {}
     marks = ",".join("?" * len(wanted))
-    rows = store.query(
-        f"SELECT id, full_name FROM media_categories WHERE id IN ({marks})", wanted
-    )
+    rows = store.query(f"SELECT id, full_name FROM media_categories WHERE id IN ({marks})", wanted)
     return {row["id"]: row["full_name"] for row in rows}
 
 
@@ -352,21 +347,72 @@ def category_ids_by_full_names(store: Store, partner_id: int, names: Iterable[st
 # -- entries -------------------------------------------------------------------------------------
 
 ENTRY_COLUMNS = (
-    "id", "partner_id", "name", "description", "user_id", "creator_id", "tags", "admin_tags",
-    "media_type", "status", "moderation_status", "display_in_search", "created_at", "updated_at",
-    "plays", "views", "last_played_at", "ms_duration", "duration", "width", "height",
-    "reference_id", "partner_data", "license_type", "start_date", "end_date", "entitled_edit",
-    "entitled_publish", "entitled_view", "categories_ids", "conversion_profile_id", "version",
-    "thumb_version", "flavor_params_ids", "source_file", "source_ext", "source_size", "color",
-    "upload_token_id", "proc_t1", "proc_t2", "next_at", "fail_conversion", "lazy_flavors",
+    "id",
+    "partner_id",
+    "name",
+    "description",
+    "user_id",
+    "creator_id",
+    "tags",
+    "admin_tags",
+    "media_type",
+    "status",
+    "moderation_status",
+    "display_in_search",
+    "created_at",
+    "updated_at",
+    "plays",
+    "views",
+    "last_played_at",
+    "ms_duration",
+    "duration",
+    "width",
+    "height",
+    "reference_id",
+    "partner_data",
+    "license_type",
+    "start_date",
+    "end_date",
+    "entitled_edit",
+    "entitled_publish",
+    "entitled_view",
+    "categories_ids",
+    "conversion_profile_id",
+    "version",
+    "thumb_version",
+    "flavor_params_ids",
+    "source_file",
+    "source_ext",
+    "source_size",
+    "color",
+    "upload_token_id",
+    "proc_t1",
+    "proc_t2",
+    "next_at",
+    "fail_conversion",
+    "lazy_flavors",
 )
 _UPDATABLE = frozenset(ENTRY_COLUMNS) - {"id", "partner_id"}
 #: Column defaults for bulk inserts that pass every column (mirrors the schema's DEFAULTs).
 ENTRY_DEFAULTS: dict[str, Any] = {
-    "name": "", "tags": "", "admin_tags": "", "moderation_status": 6, "display_in_search": 1,
-    "plays": 0, "views": 0, "ms_duration": 0, "duration": 0, "license_type": -1,
-    "entitled_edit": "", "entitled_publish": "", "entitled_view": "", "categories_ids": "",
-    "version": 0, "thumb_version": 100000, "flavor_params_ids": "", "fail_conversion": 0,
+    "name": "",
+    "tags": "",
+    "admin_tags": "",
+    "moderation_status": 6,
+    "display_in_search": 1,
+    "plays": 0,
+    "views": 0,
+    "ms_duration": 0,
+    "duration": 0,
+    "license_type": -1,
+    "entitled_edit": "",
+    "entitled_publish": "",
+    "entitled_view": "",
+    "categories_ids": "",
+    "version": 0,
+    "thumb_version": 100000,
+    "flavor_params_ids": "",
+    "fail_conversion": 0,
     "lazy_flavors": 0,
 }
 
@@ -386,9 +432,7 @@ def insert_entry(conn: sqlite3.Connection, fields: dict[str, Any]) -> int:
 
 def index_text(conn: sqlite3.Connection, seq: int, entry: dict[str, Any] | sqlite3.Row) -> None:
     """(Re)write the entry's free-text document: name, tags, description, id-like fields."""
-    extra = " ".join(
-        str(value) for value in (entry["id"], entry["reference_id"], entry["user_id"]) if value
-    )
+    extra = " ".join(str(value) for value in (entry["id"], entry["reference_id"], entry["user_id"]) if value)
     conn.execute("DELETE FROM media_entries_fts WHERE rowid = ?", (seq,))
     conn.execute(
         "INSERT INTO media_entries_fts(rowid, name, tags, description, extra) VALUES (?,?,?,?,?)",
@@ -396,13 +440,9 @@ def index_text(conn: sqlite3.Connection, seq: int, entry: dict[str, Any] | sqlit
     )
 
 
-def get_entry(
-    store: Store, partner_id: int, entry_id: str, *, include_deleted: bool = False
-) -> sqlite3.Row | None:
+def get_entry(store: Store, partner_id: int, entry_id: str, *, include_deleted: bool = False) -> sqlite3.Row | None:
     """The entry row with this id in this partner (deleted entries only when asked)."""
-    row = store.query_one(
-        "SELECT * FROM media_entries WHERE id = ? AND partner_id = ?", (entry_id, partner_id)
-    )
+    row = store.query_one("SELECT * FROM media_entries WHERE id = ? AND partner_id = ?", (entry_id, partner_id))
     if row is None or (row["status"] == ENTRY_DELETED and not include_deleted):
         return None
     return row
@@ -416,17 +456,13 @@ def update_entry(conn: sqlite3.Connection, seq: int, changes: dict[str, Any]) ->
     if not changes:
         return
     assignments = ", ".join(f"{name} = ?" for name in changes)
-    conn.execute(
-        f"UPDATE media_entries SET {assignments} WHERE seq = ?", (*changes.values(), seq)
-    )
+    conn.execute(f"UPDATE media_entries SET {assignments} WHERE seq = ?", (*changes.values(), seq))
     if {"name", "tags", "description", "reference_id", "user_id"} & set(changes):
         row = conn.execute("SELECT * FROM media_entries WHERE seq = ?", (seq,)).fetchone()
         index_text(conn, seq, row)
 
 
-def set_entry_categories(
-    conn: sqlite3.Connection, seq: int, category_ids: Sequence[int]
-) -> None:
+def set_entry_categories(conn: sqlite3.Connection, seq: int, category_ids: Sequence[int]) -> None:
     """Replace the entry's (active) category memberships and its ``categories_ids`` column."""
     conn.execute("DELETE FROM media_entry_categories WHERE entry_seq = ?", (seq,))
     conn.executemany(
@@ -452,10 +488,7 @@ def refresh_access(conn: sqlite3.Connection, seq: int) -> None:
     tokens = entitlement.entry_tokens(
         owner=entry["user_id"],
         entitled_users=entitled_users(entry),
-        categories=[
-            entitlement.CategoryFacts(c["privacy_context"], c["privacy"], members[c["id"]])
-            for c in cats
-        ],
+        categories=[entitlement.CategoryFacts(c["privacy_context"], c["privacy"], members[c["id"]]) for c in cats],
     )
     conn.execute("DELETE FROM media_entry_access WHERE entry_seq = ?", (seq,))
     conn.executemany(
@@ -482,10 +515,7 @@ def entry_category_facts(store: Store, seq: int) -> list[entitlement.CategoryFac
             (seq,),
         ).fetchall()
         members = category_members(store.conn, [c["id"] for c in cats])
-    return [
-        entitlement.CategoryFacts(c["privacy_context"], c["privacy"], members[c["id"]])
-        for c in cats
-    ]
+    return [entitlement.CategoryFacts(c["privacy_context"], c["privacy"], members[c["id"]]) for c in cats]
 
 
 def search_entries(
@@ -545,10 +575,29 @@ def _count(store: Store, sql: str, params: Sequence[Any]) -> int:
 # -- flavor assets -------------------------------------------------------------------------------
 
 FLAVOR_COLUMNS = (
-    "id", "partner_id", "entry_id", "flavor_params_id", "is_original", "is_web", "width",
-    "height", "bitrate", "frame_rate", "container_format", "video_codec_id", "file_ext",
-    "size_bytes", "tags", "description", "status", "final_status", "t1", "t2", "next_at",
-    "created_at", "updated_at",
+    "id",
+    "partner_id",
+    "entry_id",
+    "flavor_params_id",
+    "is_original",
+    "is_web",
+    "width",
+    "height",
+    "bitrate",
+    "frame_rate",
+    "container_format",
+    "video_codec_id",
+    "file_ext",
+    "size_bytes",
+    "tags",
+    "description",
+    "status",
+    "final_status",
+    "t1",
+    "t2",
+    "next_at",
+    "created_at",
+    "updated_at",
 )
 
 
@@ -559,17 +608,16 @@ def insert_flavors(conn: sqlite3.Connection, flavors: Iterable[dict[str, Any]]) 
     if not rows:
         return
     names = [name for name in FLAVOR_COLUMNS if name in rows[0]]
-    sql = (f"INSERT OR IGNORE INTO media_flavors({','.join(names)}) "
-           f"VALUES ({','.join('?' * len(names))})")
+    sql = f"INSERT OR IGNORE INTO media_flavors({','.join(names)}) VALUES ({','.join('?' * len(names))})"
     inserted = conn.executemany(sql, [[row[name] for name in names] for row in rows]).rowcount
     if inserted == len(rows):
         return
     # A random 8-character id collided with an existing one: give the losers fresh ids.
     for row in rows:
-        found = conn.execute("SELECT entry_id, flavor_params_id FROM media_flavors WHERE id = ?",
-                             (row["id"],)).fetchone()
-        if found is not None and (found[0], found[1]) == (row["entry_id"],
-                                                          row["flavor_params_id"]):
+        found = conn.execute(
+            "SELECT entry_id, flavor_params_id FROM media_flavors WHERE id = ?", (row["id"],)
+        ).fetchone()
+        if found is not None and (found[0], found[1]) == (row["entry_id"], row["flavor_params_id"]):
             continue
         while not conn.execute(sql, [row[name] for name in names]).rowcount:
             row["id"] = generate_id()
@@ -578,8 +626,7 @@ def insert_flavors(conn: sqlite3.Connection, flavors: Iterable[dict[str, Any]]) 
 def entry_flavors(store: Store, entry_id: str) -> list[sqlite3.Row]:
     """The entry's flavor assets, source first."""
     return store.query(
-        "SELECT * FROM media_flavors WHERE entry_id = ? AND status != ? "
-        "ORDER BY is_original DESC, height, bitrate",
+        "SELECT * FROM media_flavors WHERE entry_id = ? AND status != ? ORDER BY is_original DESC, height, bitrate",
         (entry_id, FLAVOR_DELETED),
     )
 
@@ -587,8 +634,15 @@ def entry_flavors(store: Store, entry_id: str) -> list[sqlite3.Row]:
 # -- upload tokens -------------------------------------------------------------------------------
 
 TOKEN_UPDATABLE = frozenset(
-    {"status", "file_name", "uploaded_file_size", "upload_path", "attached_object_type",
-     "attached_object_id", "updated_at"}
+    {
+        "status",
+        "file_name",
+        "uploaded_file_size",
+        "upload_path",
+        "attached_object_type",
+        "attached_object_id",
+        "updated_at",
+    }
 )
 
 
@@ -596,8 +650,7 @@ def insert_token(store: Store, fields: dict[str, Any]) -> None:
     """Insert an upload token row."""
     names = list(fields)
     store.execute(
-        f"INSERT INTO media_upload_tokens({','.join(names)}) "
-        f"VALUES ({','.join('?' * len(names))})",
+        f"INSERT INTO media_upload_tokens({','.join(names)}) VALUES ({','.join('?' * len(names))})",
         [fields[name] for name in names],
     )
 
@@ -616,9 +669,7 @@ def update_token(store: Store, token_id: str, **changes: Any) -> None:
     if unknown:
         raise ValueError(f"not updatable token columns: {sorted(unknown)}")
     assignments = ", ".join(f"{name} = ?" for name in changes)
-    store.execute(
-        f"UPDATE media_upload_tokens SET {assignments} WHERE id = ?", (*changes.values(), token_id)
-    )
+    store.execute(f"UPDATE media_upload_tokens SET {assignments} WHERE id = ?", (*changes.values(), token_id))
 
 
 # -- test / control hooks ------------------------------------------------------------------------
@@ -634,8 +685,7 @@ def fail_conversion(store: Store, entry_id: str) -> bool:
     """
     with store.tx() as conn:
         row = conn.execute(
-            "SELECT seq, status, next_at, media_type FROM media_entries WHERE id = ?",
-            (entry_id,)
+            "SELECT seq, status, next_at, media_type FROM media_entries WHERE id = ?", (entry_id,)
         ).fetchone()
         if row is None:
             return False
@@ -646,15 +696,13 @@ def fail_conversion(store: Store, entry_id: str) -> bool:
             (FLAVOR_ERROR, "Conversion failed (sandbox fault injection)", entry_id, FLAVOR_READY),
         )
         converted = row["media_type"] in (MEDIA_VIDEO, MEDIA_AUDIO)
-        if converted and row["next_at"] is None and row["status"] in (
-                ENTRY_READY, ENTRY_PRECONVERT, ENTRY_PENDING):
+        if converted and row["next_at"] is None and row["status"] in (ENTRY_READY, ENTRY_PRECONVERT, ENTRY_PENDING):
             conn.execute(
                 "UPDATE media_entries SET status = ? WHERE seq = ?",
                 (ENTRY_ERROR_CONVERTING, row["seq"]),
             )
             conn.execute(
-                "UPDATE media_flavors SET status = final_status, next_at = NULL "
-                "WHERE entry_id = ? AND is_original = 0",
+                "UPDATE media_flavors SET status = final_status, next_at = NULL WHERE entry_id = ? AND is_original = 0",
                 (entry_id,),
             )
     return True

@@ -66,28 +66,128 @@ FEATURE_4K = "FEATURE_4K_FLAVORS"
 # Ids of the web flavors follow Kaltura SaaS's common system flavor params; the 4K ids are the
 # sandbox's own (reference §8: SaaS 4K ids are unconfirmed, clients must not hard-code them).
 FLAVOR_PARAMS: tuple[FlavorParams, ...] = (
-    FlavorParams(0, "Source", "Source", "source,web", "", 0, 0, 0, 0, "", is_source=True,
-                 description="The original file as uploaded"),
-    FlavorParams(487041, "Basic/Small - WEB/MBL (H264/400)", "", "mobile,web,mbr,iphone,dash",
-                 "h264", 400, 64, 0, 288, "mp4", description="Optimized mp4 - lowres"),
-    FlavorParams(487051, "Basic/Small - WEB/MBL (H264/600)", "", "mobile,web,mbr,iphone,dash",
-                 "h264", 600, 64, 0, 360, "mp4", description="Optimized mp4 - lowres"),
-    FlavorParams(487061, "SD/Small - WEB/MBL (H264/900)", "", "mobile,web,mbr,iphone,dash",
-                 "h264", 900, 96, 0, 480, "mp4", description="Optimized mp4 - standard"),
-    FlavorParams(487071, "SD/Large - WEB/MBL (H264/1500)", "", "web,mbr,ipad,dash", "h264",
-                 1500, 128, 0, 540, "mp4", description="Optimized mp4 - large"),
-    FlavorParams(487081, "HD/720 - WEB (H264/2500)", "", "web,mbr,ipad,dash", "h264", 2500, 128,
-                 0, 720, "mp4", description="Optimized mp4 - 720p"),
-    FlavorParams(487091, "HD/1080 - WEB (H264/4000)", "", "web,mbr,ipad,dash", "h264", 4000, 128,
-                 0, 1080, "mp4", description="Optimized mp4 - 1080p"),
-    FlavorParams(1727361, "V3/QHD - (H265/6000)", "V3/QHD - (H265/6000)",
-                 "h265,mbr,dash,ipadnew,iphonenew", "h265", 6000, 192, 0, 1440, "mp4",
-                 max_frame_rate=60, required_permission=FEATURE_4K,
-                 description="V3/QHD - (H265/6000)"),
-    FlavorParams(1727371, "V3/UHD - (H265/10000)", "V3/UHD - (H265/10000)",
-                 "h265,mbr,dash,ipadnew,iphonenew", "h265", 10000, 192, 0, 2160, "mp4",
-                 max_frame_rate=60, required_permission=FEATURE_4K,
-                 description="V3/UHD - (H265/10000)"),
+    FlavorParams(
+        0,
+        "Source",
+        "Source",
+        "source,web",
+        "",
+        0,
+        0,
+        0,
+        0,
+        "",
+        is_source=True,
+        description="The original file as uploaded",
+    ),
+    FlavorParams(
+        487041,
+        "Basic/Small - WEB/MBL (H264/400)",
+        "",
+        "mobile,web,mbr,iphone,dash",
+        "h264",
+        400,
+        64,
+        0,
+        288,
+        "mp4",
+        description="Optimized mp4 - lowres",
+    ),
+    FlavorParams(
+        487051,
+        "Basic/Small - WEB/MBL (H264/600)",
+        "",
+        "mobile,web,mbr,iphone,dash",
+        "h264",
+        600,
+        64,
+        0,
+        360,
+        "mp4",
+        description="Optimized mp4 - lowres",
+    ),
+    FlavorParams(
+        487061,
+        "SD/Small - WEB/MBL (H264/900)",
+        "",
+        "mobile,web,mbr,iphone,dash",
+        "h264",
+        900,
+        96,
+        0,
+        480,
+        "mp4",
+        description="Optimized mp4 - standard",
+    ),
+    FlavorParams(
+        487071,
+        "SD/Large - WEB/MBL (H264/1500)",
+        "",
+        "web,mbr,ipad,dash",
+        "h264",
+        1500,
+        128,
+        0,
+        540,
+        "mp4",
+        description="Optimized mp4 - large",
+    ),
+    FlavorParams(
+        487081,
+        "HD/720 - WEB (H264/2500)",
+        "",
+        "web,mbr,ipad,dash",
+        "h264",
+        2500,
+        128,
+        0,
+        720,
+        "mp4",
+        description="Optimized mp4 - 720p",
+    ),
+    FlavorParams(
+        487091,
+        "HD/1080 - WEB (H264/4000)",
+        "",
+        "web,mbr,ipad,dash",
+        "h264",
+        4000,
+        128,
+        0,
+        1080,
+        "mp4",
+        description="Optimized mp4 - 1080p",
+    ),
+    FlavorParams(
+        1727361,
+        "V3/QHD - (H265/6000)",
+        "V3/QHD - (H265/6000)",
+        "h265,mbr,dash,ipadnew,iphonenew",
+        "h265",
+        6000,
+        192,
+        0,
+        1440,
+        "mp4",
+        max_frame_rate=60,
+        required_permission=FEATURE_4K,
+        description="V3/QHD - (H265/6000)",
+    ),
+    FlavorParams(
+        1727371,
+        "V3/UHD - (H265/10000)",
+        "V3/UHD - (H265/10000)",
+        "h265,mbr,dash,ipadnew,iphonenew",
+        "h265",
+        10000,
+        192,
+        0,
+        2160,
+        "mp4",
+        max_frame_rate=60,
+        required_permission=FEATURE_4K,
+        description="V3/UHD - (H265/10000)",
+    ),
 )
 FLAVOR_PARAMS_BY_ID = {params.id: params for params in FLAVOR_PARAMS}
 AUDIO_FLAVOR_IDS = (0, 487041)  # audio sources get one audio-only web rendition
@@ -144,18 +244,14 @@ def settle(store: Store, now: float) -> None:
             (now,),
         ).fetchall()
         for row in due:
-            status, next_at = entry_status_at(
-                now, row["proc_t1"], row["proc_t2"], bool(row["fail_conversion"])
-            )
+            status, next_at = entry_status_at(now, row["proc_t1"], row["proc_t2"], bool(row["fail_conversion"]))
             changed_at = row["proc_t2"] if next_at is None else row["proc_t1"]
             conn.execute(
-                "UPDATE media_entries SET status = ?, next_at = ?, "
-                "updated_at = max(updated_at, ?) WHERE seq = ?",
+                "UPDATE media_entries SET status = ?, next_at = ?, updated_at = max(updated_at, ?) WHERE seq = ?",
                 (status, next_at, int(changed_at), row["seq"]),
             )
         flavors = conn.execute(
-            "SELECT id, t1, t2, final_status FROM media_flavors "
-            "WHERE next_at IS NOT NULL AND next_at <= ?",
+            "SELECT id, t1, t2, final_status FROM media_flavors WHERE next_at IS NOT NULL AND next_at <= ?",
             (now,),
         ).fetchall()
         for row in flavors:
@@ -208,12 +304,17 @@ def start(
     t1, t2 = timeline(now, delay)
     fail = bool(entry["fail_conversion"]) or "[fail-conversion]" in (entry["name"] or "")
     status, next_at = entry_status_at(now, t1, t2, fail)
-    flavors = plan_flavors(entry, source, has_4k=has_4k, fail=fail, now=now, t1=t1, t2=t2,
-                           size_bytes=size_bytes, ext=ext)
+    flavors = plan_flavors(
+        entry, source, has_4k=has_4k, fail=fail, now=now, t1=t1, t2=t2, size_bytes=size_bytes, ext=ext
+    )
     conn.execute("DELETE FROM media_flavors WHERE entry_id = ?", (entry["id"],))
     ms.insert_flavors(conn, flavors)
     changes.update(
-        status=status, next_at=next_at, proc_t1=t1, proc_t2=t2, fail_conversion=int(fail),
+        status=status,
+        next_at=next_at,
+        proc_t1=t1,
+        proc_t2=t2,
+        fail_conversion=int(fail),
         flavor_params_ids=",".join(str(f["flavor_params_id"]) for f in flavors),
     )
     return changes
@@ -240,12 +341,12 @@ def plan_flavors(
     rows = []
     for params_id in ids:
         params = FLAVOR_PARAMS_BY_ID[params_id]
-        row = _flavor_row(entry, params, source, is_audio=is_audio, seconds=seconds,
-                          size_bytes=size_bytes, ext=ext, now=now, rng=rng)
+        row = _flavor_row(
+            entry, params, source, is_audio=is_audio, seconds=seconds, size_bytes=size_bytes, ext=ext, now=now, rng=rng
+        )
         final = _final_status(params, source, is_audio=is_audio, fail=fail)
         if params.is_source:
-            row.update(status=ms.FLAVOR_READY, final_status=ms.FLAVOR_READY, t1=None, t2=None,
-                       next_at=None)
+            row.update(status=ms.FLAVOR_READY, final_status=ms.FLAVOR_READY, t1=None, t2=None, next_at=None)
         else:
             status, next_at = flavor_status_at(now, t1, t2, final)
             row.update(status=status, final_status=final, t1=t1, t2=t2, next_at=next_at)
@@ -267,8 +368,16 @@ def _final_status(params: FlavorParams, source: SourceInfo, *, is_audio: bool, f
 
 
 def _flavor_row(
-    entry, params: FlavorParams, source: SourceInfo, *, is_audio: bool, seconds: int,
-    size_bytes: int, ext: str, now: float, rng,
+    entry,
+    params: FlavorParams,
+    source: SourceInfo,
+    *,
+    is_audio: bool,
+    seconds: int,
+    size_bytes: int,
+    ext: str,
+    now: float,
+    rng,
 ) -> dict[str, Any]:
     """One flavor asset row with dimensions and size derived from the source."""
     width, height = _rendition_size(params, source, is_audio)
@@ -337,10 +446,8 @@ def ingest(
     media_type = entry["media_type"] or media_type_for_extension(ext)
     source = probe_file(target)
     current = {**dict(entry), "media_type": media_type}
-    changes = start(conn, current, now=now, delay=delay, has_4k=has_4k, source=source,
-                    size_bytes=size, ext=ext)
-    changes.update(source_file=relative, source_ext=ext, source_size=size,
-                   media_type=media_type, upload_token_id=None)
+    changes = start(conn, current, now=now, delay=delay, has_4k=has_4k, source=source, size_bytes=size, ext=ext)
+    changes.update(source_file=relative, source_ext=ext, source_size=size, media_type=media_type, upload_token_id=None)
     return changes
 
 
@@ -375,20 +482,27 @@ def static_flavors(entry: sqlite3.Row) -> list[dict[str, Any]]:
     source = SourceInfo(entry["width"] or 0, entry["height"] or 0, entry["ms_duration"] or 0)
     size = max(1, entry["duration"] or 1) * rng.choice((2_500, 6_000, 12_000)) * 125
     flavors = plan_flavors(
-        entry, source, has_4k=False, params_ids=ids, fail=status == ms.ENTRY_ERROR_CONVERTING,
-        now=stamp, t1=t1, t2=t2, size_bytes=size,
-        ext="mp4" if entry["media_type"] == ms.MEDIA_VIDEO else "mp3", rng=rng)
+        entry,
+        source,
+        has_4k=False,
+        params_ids=ids,
+        fail=status == ms.ENTRY_ERROR_CONVERTING,
+        now=stamp,
+        t1=t1,
+        t2=t2,
+        size_bytes=size,
+        ext="mp4" if entry["media_type"] == ms.MEDIA_VIDEO else "mp3",
+        rng=rng,
+    )
     for flavor in flavors:
-        flavor.update(t1=None, t2=None, next_at=None, created_at=entry["created_at"],
-                      updated_at=entry["updated_at"])
+        flavor.update(t1=None, t2=None, next_at=None, created_at=entry["created_at"], updated_at=entry["updated_at"])
     return flavors
 
 
 def materialize(store: Store, partner_id: int, entry_ids: list[str] | None = None) -> None:
     """Create the flavor rows of seeded entries that have none yet (all of the partner's when
     ``entry_ids`` is None)."""
-    where, params = "partner_id = ? AND lazy_flavors = 1 AND status != ?", [partner_id,
-                                                                          ms.ENTRY_DELETED]
+    where, params = "partner_id = ? AND lazy_flavors = 1 AND status != ?", [partner_id, ms.ENTRY_DELETED]
     if entry_ids is not None:
         if not entry_ids:
             return
@@ -400,14 +514,37 @@ def materialize(store: Store, partner_id: int, entry_ids: list[str] | None = Non
             return
         rows = [flavor for entry in entries for flavor in static_flavors(entry)]
         ms.insert_flavors(conn, rows)
-        conn.executemany("UPDATE media_entries SET lazy_flavors = 0 WHERE seq = ?",
-                         [(entry["seq"],) for entry in entries])
+        conn.executemany(
+            "UPDATE media_entries SET lazy_flavors = 0 WHERE seq = ?", [(entry["seq"],) for entry in entries]
+        )
 
 
 # -- probing uploaded files -----------------------------------------------------------------------
 
 VIDEO_EXTENSIONS = frozenset(
-    ["mp4", "m4v", "mov", "qt", "avi", "wmv", "flv", "f4v", "mkv", "webm", "mpg", "mpeg", "mpe", "m2ts", "mts", "ts", "3gp", "3g2", "ogv", "vob", "mxf"]
+    [
+        "mp4",
+        "m4v",
+        "mov",
+        "qt",
+        "avi",
+        "wmv",
+        "flv",
+        "f4v",
+        "mkv",
+        "webm",
+        "mpg",
+        "mpeg",
+        "mpe",
+        "m2ts",
+        "mts",
+        "ts",
+        "3gp",
+        "3g2",
+        "ogv",
+        "vob",
+        "mxf",
+    ]
 )
 AUDIO_EXTENSIONS = frozenset(["mp3", "wav", "m4a", "aac", "ogg", "oga", "flac", "wma", "aif", "aiff", "opus", "amr"])
 IMAGE_EXTENSIONS = frozenset(["jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff", "webp", "heic", "heif", "svg"])
@@ -460,9 +597,9 @@ def _jpeg_size(head: bytes) -> SourceInfo | None:
         if head[pos] != 0xFF:
             return None
         marker = head[pos + 1]
-        length = struct.unpack(">H", head[pos + 2:pos + 4])[0]
+        length = struct.unpack(">H", head[pos + 2 : pos + 4])[0]
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height, width = struct.unpack(">HH", head[pos + 5:pos + 9])
+            height, width = struct.unpack(">HH", head[pos + 5 : pos + 9])
             return SourceInfo(width, height)
         pos += 2 + length
     return None
@@ -472,10 +609,10 @@ def _mp4_boxes(data: bytes, start: int, end: int):
     """Yield (type, payload start, payload end) of the ISO-BMFF boxes in data[start:end]."""
     pos = start
     while pos + 8 <= end:
-        size, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
         header = 8
         if size == 1 and pos + 16 <= end:
-            size = struct.unpack(">Q", data[pos + 8:pos + 16])[0]
+            size = struct.unpack(">Q", data[pos + 8 : pos + 16])[0]
             header = 16
         elif size == 0:
             size = end - pos
@@ -515,7 +652,6 @@ def _mp4_info(handle) -> SourceInfo | None:
     return None
 
 
-
 def _moov_info(moov: bytes) -> SourceInfo | None:
     width = height = duration_ms = 0
     for kind, start, end in _mp4_boxes(moov, 0, len(moov)):
@@ -545,6 +681,6 @@ def _trak_size(data: bytes, start: int, end: int) -> tuple[int, int]:
             payload = data[t_start:t_end]
             offset = 76 if payload[0] == 0 else 88
             if len(payload) >= offset + 8:
-                width, height = struct.unpack(">II", payload[offset:offset + 8])
+                width, height = struct.unpack(">II", payload[offset : offset + 8])
                 return width >> 16, height >> 16
     return 0, 0

@@ -12,9 +12,9 @@ Names are matched case-insensitively, like Kaltura's dispatcher (``uploadToken``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from collections.abc import Callable
 
 if TYPE_CHECKING:
     from .context import Call

@@ -81,8 +81,7 @@ def seed_account(store: Store) -> None:
         roles = (
             (ROLE_ADMIN_ID, "Partner Administrator", "PARTNER_ADMIN_ROLE", "*", 1),
             (ROLE_USER_ID, "Partner User", "PARTNER_USER_ROLE", "", 0),
-            (ROLE_SERVER_ID, "Hub Portal Server", "HUB_PORTAL_SERVER",
-             ",".join(SERVER_ROLE_PERMISSIONS), 0),
+            (ROLE_SERVER_ID, "Hub Portal Server", "HUB_PORTAL_SERVER", ",".join(SERVER_ROLE_PERMISSIONS), 0),
         )
         for role in roles:
             store.execute(
@@ -95,11 +94,15 @@ def seed_account(store: Store) -> None:
             (SERVER_TOKEN_ID, SERVER_TOKEN_PRIVILEGES, "Hub portal: server-side calls"),
         ):
             values = {
-                "session_type": 0, "session_duration": 86400, "session_privileges": privileges,
-                "hash_type": "SHA256", "description": description,
+                "session_type": 0,
+                "session_duration": 86400,
+                "session_privileges": privileges,
+                "hash_type": "SHA256",
+                "description": description,
             }
-            insert_token(store, DEMO_PARTNER_ID, values, DEMO_EPOCH, token_id=token_id,
-                         token=_derived_hex(f"token:{token_id}"))
+            insert_token(
+                store, DEMO_PARTNER_ID, values, DEMO_EPOCH, token_id=token_id, token=_derived_hex(f"token:{token_id}")
+            )
         store.set_meta("demo_privacy_context", DEMO_PRIVACY_CONTEXT)
 
 
@@ -111,9 +114,18 @@ def seed_users(store: Store) -> list[str]:
                 "INSERT INTO kusers(partner_id, puser_id, screen_name, first_name, last_name, "
                 "email, status, is_admin, role_ids, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
-                (DEMO_PARTNER_ID, user_id, f"{first} {last}", first, last, email,
-                 int(role_id == ROLE_ADMIN_ID), None if role_id is None else str(role_id),
-                 DEMO_EPOCH, DEMO_EPOCH),
+                (
+                    DEMO_PARTNER_ID,
+                    user_id,
+                    f"{first} {last}",
+                    first,
+                    last,
+                    email,
+                    int(role_id == ROLE_ADMIN_ID),
+                    None if role_id is None else str(role_id),
+                    DEMO_EPOCH,
+                    DEMO_EPOCH,
+                ),
             )
     return [user[0] for user in DEMO_USERS]
 

@@ -55,11 +55,7 @@ def _json_value(value: Any) -> Any:
 
 
 def _json_object(obj: dict) -> dict:
-    result = {
-        key: _json_value(value)
-        for key, value in obj.items()
-        if key != "objectType" and value is not None
-    }
+    result = {key: _json_value(value) for key, value in obj.items() if key != "objectType" and value is not None}
     if "objectType" in obj:
         result["objectType"] = obj["objectType"]
     return result
@@ -106,8 +102,7 @@ def _xml_value(value: Any, ignore_null: bool) -> str:
         if "objectType" in value:
             return _xml_object(value, ignore_null)
         return "".join(
-            f"<item><itemKey>{_text(k)}</itemKey>{_xml_value(v, ignore_null)}</item>"
-            for k, v in value.items()
+            f"<item><itemKey>{_text(k)}</itemKey>{_xml_value(v, ignore_null)}</item>" for k, v in value.items()
         )
     if isinstance(value, (list, tuple)):
         return "".join(f"<item>{_xml_value(item, ignore_null)}</item>" for item in value)

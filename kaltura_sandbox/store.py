@@ -251,8 +251,7 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         """Set a value of the key/value ``meta`` table."""
         self.execute(
-            "INSERT INTO meta(key, value) VALUES (?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
 
@@ -287,7 +286,12 @@ class Store:
     def update_partner(self, partner_id: int, **fields: Any) -> None:
         """Change partner columns (``has_4k``, ``entitlement_enabled``, ``ks_max_expiry``...)."""
         allowed = {
-            "name", "status", "entitlement_enabled", "ks_version", "ks_max_expiry", "has_4k",
+            "name",
+            "status",
+            "entitlement_enabled",
+            "ks_version",
+            "ks_max_expiry",
+            "has_4k",
             "default_privacy_context",
         }
         unknown = set(fields) - allowed
@@ -297,7 +301,7 @@ class Store:
             return
         assignments = ", ".join(f"{name} = ?" for name in fields)
         self.execute(
-            f"UPDATE partners SET {assignments} WHERE id = ?",  # noqa: S608 - names are whitelisted
+            f"UPDATE partners SET {assignments} WHERE id = ?",
             (*fields.values(), partner_id),
         )
 
@@ -305,9 +309,7 @@ class Store:
         """A role of the partner by numeric id or system name."""
         text = str(ref)
         if text.lstrip("-").isdigit():
-            row = self.query_one(
-                "SELECT * FROM roles WHERE id = ? AND partner_id IN (?, 0)", (int(text), partner_id)
-            )
+            row = self.query_one("SELECT * FROM roles WHERE id = ? AND partner_id IN (?, 0)", (int(text), partner_id))
         else:
             row = self.query_one(
                 "SELECT * FROM roles WHERE system_name = ? AND partner_id IN (?, 0)",
@@ -328,9 +330,7 @@ class Store:
 
     def user(self, partner_id: int, puser_id: str) -> sqlite3.Row | None:
         """The Kaltura user (kuser) row for a partner user id, or None."""
-        return self.query_one(
-            "SELECT * FROM kusers WHERE partner_id = ? AND puser_id = ?", (partner_id, puser_id)
-        )
+        return self.query_one("SELECT * FROM kusers WHERE partner_id = ? AND puser_id = ?", (partner_id, puser_id))
 
     def ensure_user(self, partner_id: int, puser_id: str, now: float) -> sqlite3.Row:
         """The kuser for ``puser_id``, created ACTIVE (screenName = firstName = id) if missing.

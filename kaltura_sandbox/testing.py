@@ -46,8 +46,20 @@ class SandboxProcess:
         python: str = sys.executable,
     ) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else None
-        self.args = [python, "-m", "kaltura_sandbox", "serve", "--host", "127.0.0.1",
-                     "--port", "0", "--seed", seed, "--conversion-delay", str(conversion_delay)]
+        self.args = [
+            python,
+            "-m",
+            "kaltura_sandbox",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--seed",
+            seed,
+            "--conversion-delay",
+            str(conversion_delay),
+        ]
         if entries is not None:
             self.args += ["--entries", str(entries)]
         if self.data_dir is not None:
@@ -68,9 +80,13 @@ class SandboxProcess:
         """Start the process and wait until it answers ``system.ping``."""
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - fixed argv
-                self.args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, cwd=str(Path(__file__).resolve().parent.parent),
+            self.process = subprocess.Popen(
+                self.args,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=str(Path(__file__).resolve().parent.parent),
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -119,7 +135,7 @@ class SandboxProcess:
 
     def _pings(self) -> bool:
         try:
-            with urllib.request.urlopen(  # noqa: S310 - local http URL
+            with urllib.request.urlopen(
                 f"{self.url}/api_v3/service/system/action/ping?format=1", timeout=2
             ) as response:
                 return response.read().strip() == b"true"
@@ -148,8 +164,11 @@ class SandboxProcess:
         args = [self.args[0], "-m", "kaltura_sandbox", "credentials"]
         if self.data_dir is not None:
             args += ["--data", str(self.data_dir)]
-        output = subprocess.run(  # noqa: S603 - fixed argv
-            args, check=True, capture_output=True, timeout=60,
+        output = subprocess.run(
+            args,
+            check=True,
+            capture_output=True,
+            timeout=60,
             cwd=str(Path(__file__).resolve().parent.parent),
         ).stdout
         return json.loads(output)
@@ -163,11 +182,13 @@ class SandboxProcess:
             request = urllib.request.Request(url, method="GET")
         else:
             request = urllib.request.Request(
-                url, data=json.dumps(payload).encode(), method="POST",
+                url,
+                data=json.dumps(payload).encode(),
+                method="POST",
                 headers={"Content-Type": "application/json"},
             )
         try:
-            with urllib.request.urlopen(request, timeout=300) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=300) as response:
                 return json.loads(response.read())
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode(errors="replace")

@@ -5,6 +5,8 @@ Each command is a thin wrapper over the same service functions the views call.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import click
 import sqlalchemy as sa
 from flask import Flask
@@ -28,7 +30,7 @@ def register(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     raise click.ClickException(message)
 
 

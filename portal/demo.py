@@ -48,15 +48,18 @@ def seed_demo(db: Session) -> list[str]:
     created: list[str] = []
     for user in USERS:
         if find_by_email(db, user.email) is None:
-            create_user(db, email=user.email, display_name=user.name, password=DEMO_PASSWORD, is_support=user.is_support)
+            create_user(
+                db, email=user.email, display_name=user.name, password=DEMO_PASSWORD, is_support=user.is_support
+            )
             created.append(f"user {user.email}")
     for slug, name, plan in (PAID_HUB, FREE_HUB):
         if db.scalar(sa.select(Hub.id).where(Hub.slug == slug)) is None:
             create_hub(db, name=name, slug=slug, plan=plan)
             created.append(f"hub {slug}")
     for slug, user, role in MEMBERSHIPS:
-        hub = db.scalar(sa.select(Hub).where(Hub.slug == slug))
+        hub = db.scalars(sa.select(Hub).where(Hub.slug == slug)).one()
         account = find_by_email(db, user.email)
+        assert account is not None  # created above
         exists = db.scalar(
             sa.select(Membership.id).where(Membership.hub_id == hub.id, Membership.user_id == account.id)
         )

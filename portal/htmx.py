@@ -17,7 +17,7 @@ def is_htmx() -> bool:
 
     Boosted links and forms, and history restores, swap the whole body: they get the full page.
     """
-    details = request.htmx
+    details = request.htmx  # type: ignore[attr-defined]  # added by htmx-flask
     return bool(details) and not details.boosted and not details.history_restore_request
 
 
@@ -30,4 +30,3 @@ def render(template: str, *, block: str | None = None, status: int = 200, **cont
     response = make_response(body, status)
     response.vary.add("HX-Request")
     return response
-

@@ -28,7 +28,7 @@ def kaltura() -> None:
 @kaltura.command("validate-tokens")
 @click.argument("client_json_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("server_json_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print {\"findings\": [...]} as JSON.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"findings": [...]} as JSON.')
 def validate_tokens(client_json_file: Path, server_json_file: Path, as_json: bool) -> None:
     """Check two pasted App Token JSON files without contacting Kaltura."""
     from portal.kaltura import validate_pair
@@ -40,7 +40,7 @@ def validate_tokens(client_json_file: Path, server_json_file: Path, as_json: boo
 
 @kaltura.command("check")
 @click.argument("hub_slug")
-@click.option("--json", "as_json", is_flag=True, help="Print {\"findings\": [...]} as JSON.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"findings": [...]} as JSON.')
 @with_appcontext
 def check(hub_slug: str, as_json: bool) -> None:
     """Run the live connection checks for a saved hub."""
@@ -69,13 +69,21 @@ def check(hub_slug: str, as_json: bool) -> None:
 @click.argument("server_json_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--user-id-mode", type=click.Choice(["email", "email_prefix"]), default=None)
 @with_appcontext
-def connect(hub_slug: str, service_url: str, client_json_file: Path, server_json_file: Path, user_id_mode: str | None) -> None:
+def connect(
+    hub_slug: str, service_url: str, client_json_file: Path, server_json_file: Path, user_id_mode: str | None
+) -> None:
     """Connect a hub exactly as an admin would on its Kaltura tab (validate, test live, save)."""
     from portal.integrations import services
 
     outcome = services.save_connection(
-        db.session(), gateway=registry.kaltura(), vault=registry.vault(), hub=hub_by_slug(hub_slug), actor=None,
-        service_url=service_url, client_text=_read(client_json_file), server_text=_read(server_json_file),
+        db.session(),
+        gateway=registry.kaltura(),
+        vault=registry.vault(),
+        hub=hub_by_slug(hub_slug),
+        actor=None,
+        service_url=service_url,
+        client_text=_read(client_json_file),
+        server_text=_read(server_json_file),
         mode=UserIdMode(user_id_mode) if user_id_mode else None,
     )
     for name, messages in outcome.field_errors.items():

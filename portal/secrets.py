@@ -74,7 +74,7 @@ class Secret:
     def __bool__(self) -> bool:
         return bool(self._value)
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> tuple[object, ...]:
         raise TypeError("Secret values are not picklable")
 
 
@@ -175,13 +175,17 @@ class Keyring:
         parsed = _Stored.parse(stored)
         key = self.keys.get(parsed.key_id)
         if key is None:
-            raise DecryptionError(f"The stored secret needs key {parsed.key_id!r}, which is not in the keyring "
-                                  "(was it removed before rotating every row?).")
+            raise DecryptionError(
+                f"The stored secret needs key {parsed.key_id!r}, which is not in the keyring "
+                "(was it removed before rotating every row?)."
+            )
         try:
             plaintext = AESGCM(key).decrypt(parsed.nonce, parsed.ciphertext, _aad(hub_id, slot))
         except InvalidTag as error:
-            raise DecryptionError(f"The stored secret does not decrypt for hub {hub_id}, slot {slot!r}: it belongs "
-                                  "to another hub or slot, or it was changed.") from error
+            raise DecryptionError(
+                f"The stored secret does not decrypt for hub {hub_id}, slot {slot!r}: it belongs "
+                "to another hub or slot, or it was changed."
+            ) from error
         return Secret(plaintext.decode())
 
     def key_id_of(self, stored: str) -> str:

@@ -17,7 +17,6 @@ from portal.db import Base, make_engine
 from tests.helpers import sign_in
 
 
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A freshly migrated database for the whole run."""

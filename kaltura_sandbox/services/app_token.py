@@ -33,7 +33,41 @@ ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 #: Every ``PRIVILEGE_*`` name of ``kSessionBase``: a caller of startSession cannot add these
 #: unless the token itself carries the privilege with the value ``*``.
 RESERVED_PRIVILEGES = frozenset(
-    ["edit", "sview", "list", "download", "downloadasset", "editplaylist", "sviewplaylist", "actionslimit", "setrole", "restrictingrole", "limitentry", "iprestrict", "urirestrict", "enableentitlement", "disableentitlement", "disableentitlementforentry", "disableentitlementforplaylist", "privacycontext", "enablecategorymoderation", "reftime", "sessionkey", "preview", "sessionid", "jobtype", "apptoken", "enablechangeaccount", "edituser", "enablecaptionmoderation", "editadmintags", "restrictexplicitliveview", "virtualeventid", "searchcontext", "disablesessiontypecheck"]
+    [
+        "edit",
+        "sview",
+        "list",
+        "download",
+        "downloadasset",
+        "editplaylist",
+        "sviewplaylist",
+        "actionslimit",
+        "setrole",
+        "restrictingrole",
+        "limitentry",
+        "iprestrict",
+        "urirestrict",
+        "enableentitlement",
+        "disableentitlement",
+        "disableentitlementforentry",
+        "disableentitlementforplaylist",
+        "privacycontext",
+        "enablecategorymoderation",
+        "reftime",
+        "sessionkey",
+        "preview",
+        "sessionid",
+        "jobtype",
+        "apptoken",
+        "enablechangeaccount",
+        "edituser",
+        "enablecaptionmoderation",
+        "editadmintags",
+        "restrictexplicitliveview",
+        "virtualeventid",
+        "searchcontext",
+        "disablesessiontypecheck",
+    ]
 )
 
 
@@ -84,8 +118,9 @@ def find_token(call: Call, token_id: str) -> sqlite3.Row:
     return row
 
 
-def insert_token(store: Any, partner_id: int, values: dict, now: float,
-                 token_id: str | None = None, token: str | None = None) -> str:
+def insert_token(
+    store: Any, partner_id: int, values: dict, now: float, token_id: str | None = None, token: str | None = None
+) -> str:
     """Store a new ACTIVE token; ``values`` holds the writable columns. Returns its id."""
     token_id = token_id or new_token_id()
     stamp = int(now)
@@ -94,10 +129,19 @@ def insert_token(store: Any, partner_id: int, values: dict, now: float,
         "session_user_id, session_duration, session_privileges, hash_type, description, "
         "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
-            token_id, partner_id, token or os.urandom(16).hex(), STATUS_ACTIVE,
-            values.get("expiry"), values.get("session_type"), values.get("session_user_id"),
-            values.get("session_duration"), values.get("session_privileges"),
-            values.get("hash_type") or "SHA1", values.get("description"), stamp, stamp,
+            token_id,
+            partner_id,
+            token or os.urandom(16).hex(),
+            STATUS_ACTIVE,
+            values.get("expiry"),
+            values.get("session_type"),
+            values.get("session_user_id"),
+            values.get("session_duration"),
+            values.get("session_privileges"),
+            values.get("hash_type") or "SHA1",
+            values.get("description"),
+            stamp,
+            stamp,
         ),
     )
     return token_id
@@ -128,8 +172,7 @@ def _writable_values(call: Call, obj: dict, *, allow_status: bool) -> dict:
         elif name == "sessionType":
             values[column] = P.coerce_enum(raw, name, SESSION_TYPES, "KalturaSessionType")
         elif name == "status":
-            values[column] = P.coerce_enum(raw, name, (STATUS_DISABLED, STATUS_ACTIVE),
-                                           "KalturaAppTokenStatus")
+            values[column] = P.coerce_enum(raw, name, (STATUS_DISABLED, STATUS_ACTIVE), "KalturaAppTokenStatus")
         elif name == "sessionDuration":
             values[column] = P.coerce_int(raw, name)
         elif name == "hashType":
@@ -187,10 +230,10 @@ def list_tokens(call: Call) -> dict:
     where, args = ["partner_id = ?", "status != ?"], [call.require_partner(), STATUS_DELETED]
     _token_filter(call, flt, where, args)
     sql_where = " AND ".join(where)
-    total = call.store.scalar(f"SELECT COUNT(*) FROM app_tokens WHERE {sql_where}", args)  # noqa: S608
+    total = call.store.scalar(f"SELECT COUNT(*) FROM app_tokens WHERE {sql_where}", args)
     order = "created_at ASC, id ASC" if flt.get("orderBy") == "+createdAt" else "created_at DESC, id DESC"
     rows = call.store.query(
-        f"SELECT * FROM app_tokens WHERE {sql_where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
+        f"SELECT * FROM app_tokens WHERE {sql_where} ORDER BY {order} LIMIT ? OFFSET ?",
         (*args, size, (index - 1) * size),
     )
     return {
@@ -212,8 +255,7 @@ def _token_filter(call: Call, flt: dict, where: list[str], args: list) -> None:
         args.extend(ids)
     if flt.get("statusEqual") is not None:
         where.append("status = ?")
-        args.append(P.coerce_enum(flt["statusEqual"], "statusEqual", STATUSES,
-                                  "KalturaAppTokenStatus"))
+        args.append(P.coerce_enum(flt["statusEqual"], "statusEqual", STATUSES, "KalturaAppTokenStatus"))
     if flt.get("sessionUserIdEqual") is not None:
         where.append("session_user_id = ?")
         args.append(P.coerce_str(flt["sessionUserIdEqual"], "sessionUserIdEqual"))
@@ -233,7 +275,7 @@ def update(call: Call) -> dict:
     if values:
         assignments = ", ".join(f"{column} = ?" for column in values)
         call.store.execute(
-            f"UPDATE app_tokens SET {assignments}, updated_at = ? WHERE id = ?",  # noqa: S608
+            f"UPDATE app_tokens SET {assignments}, updated_at = ? WHERE id = ?",
             (*values.values(), int(call.now()), row["id"]),
         )
     return token_object(find_token(call, token_id))
@@ -266,8 +308,10 @@ def start_session(call: Call) -> dict:
         raise ApiError("INVALID_APP_TOKEN_HASH")
     now = int(call.now())
     lifetime = _lifetime(row, requested_expiry, now)
-    ks_type = row["session_type"] if row["session_type"] is not None else (
-        requested_type if requested_type is not None else SESSION_USER
+    ks_type = (
+        row["session_type"]
+        if row["session_type"] is not None
+        else (requested_type if requested_type is not None else SESSION_USER)
     )
     if row["session_user_id"] is not None:
         user_id = row["session_user_id"]
@@ -293,9 +337,7 @@ def _lifetime(row: sqlite3.Row, requested: int | None, now: int) -> int:
     return min(requested, token_expiry)
 
 
-def merge_privileges(
-    token_id: str, token_privileges: str | None, requested: str | None
-) -> dict[str, list[str]]:
+def merge_privileges(token_id: str, token_privileges: str | None, requested: str | None) -> dict[str, list[str]]:
     """``sessionid`` and ``apptoken``, then the token's privileges, then the requested ones that
     are neither server-reserved nor already on the token, unless the token has them as ``*`` (the
     requested value then replaces ``*``). Anything else requested is silently dropped."""
@@ -304,7 +346,6 @@ def merge_privileges(
     for name, values in from_token.items():
         merged[name] = list(values)
     for name, values in parse_privileges(requested).items():
-        if from_token.get(name) == ["*"] and values or name not in RESERVED_PRIVILEGES and name not in from_token:
+        if (from_token.get(name) == ["*"] and values) or (name not in RESERVED_PRIVILEGES and name not in from_token):
             merged[name] = list(values)
     return merged
-

@@ -10,7 +10,8 @@ Both actions need an admin role: a plain USER session gets ``SERVICE_FORBIDDEN``
 
 from __future__ import annotations
 
-from .. import media_store as ms, processing
+from .. import media_store as ms
+from .. import processing
 from ..context import Call
 from ..errors import ApiError
 from ..params import coerce_enum, coerce_int, coerce_str
@@ -40,7 +41,7 @@ def profile_object(call: Call, profile_type: str) -> dict:
         "systemName": "Default_Live" if is_live else "Default",
         "tags": "",
         "description": "The default set of flavors. If not specified otherwise all media "
-                       "uploaded will be converted based on the definition in this profile",
+        "uploaded will be converted based on the definition in this profile",
         "defaultEntryId": None,
         "createdAt": PROFILE_CREATED_AT,
         "flavorParamsIds": flavor_ids,
@@ -67,15 +68,17 @@ def conversion_profile_get_default(call: Call) -> dict:
     """The partner's default conversion profile (``type`` 1/null = media, 2 = live)."""
     profile_type = coerce_str(call.params.get("type"), "type") or PROFILE_TYPE_MEDIA
     if profile_type not in (PROFILE_TYPE_MEDIA, PROFILE_TYPE_LIVE):
-        raise ApiError("INVALID_ENUM_VALUE", ENUM_VAL=profile_type, PARAM_NAME="type",
-                       ENUM_TYPE="KalturaConversionProfileType")
+        raise ApiError(
+            "INVALID_ENUM_VALUE", ENUM_VAL=profile_type, PARAM_NAME="type", ENUM_TYPE="KalturaConversionProfileType"
+        )
     return profile_object(call, profile_type)
 
 
 def params_object(params: processing.FlavorParams) -> dict:
     """A ``KalturaFlavorParams`` (``KalturaAssetParams`` properties first)."""
-    required = ([{"objectType": "KalturaString", "value": params.required_permission}]
-                if params.required_permission else [])
+    required = (
+        [{"objectType": "KalturaString", "value": params.required_permission}] if params.required_permission else []
+    )
     return {
         "objectType": "KalturaFlavorParams",
         "relatedObjects": None,
@@ -141,9 +144,8 @@ def flavor_params_list(call: Call) -> dict:
     flt = call.obj("filter", type_name="KalturaFlavorParamsFilter")
     limit, offset = media.pager_window(call, search_index=False)
     partner = call.store.partner(call.require_partner())
-    items = [p for p in processing.visible_params(bool(partner and partner.has_4k))
-             if _matches(p, flt)]
-    page = items[offset:offset + limit] if limit else []
+    items = [p for p in processing.visible_params(bool(partner and partner.has_4k)) if _matches(p, flt)]
+    page = items[offset : offset + limit] if limit else []
     return {
         "objectType": "KalturaFlavorParamsListResponse",
         "relatedObjects": None,
@@ -167,8 +169,7 @@ def _matches(params: processing.FlavorParams, flt: dict) -> bool:
     system_in = coerce_str(flt.get("systemNameIn"), "systemNameIn")
     if system_in is not None and params.system_name not in ms.split_list(system_in):
         return False
-    default = coerce_enum(flt.get("isSystemDefaultEqual"), "isSystemDefaultEqual", (-1, 0, 1),
-                          "KalturaNullableBoolean")
+    default = coerce_enum(flt.get("isSystemDefaultEqual"), "isSystemDefaultEqual", (-1, 0, 1), "KalturaNullableBoolean")
     if default == 0:
         return False
     tags = coerce_str(flt.get("tagsEqual"), "tagsEqual")

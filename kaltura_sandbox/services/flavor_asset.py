@@ -8,7 +8,8 @@ session may see are listed.
 
 from __future__ import annotations
 
-from .. import media_store as ms, processing
+from .. import media_store as ms
+from .. import processing
 from ..context import Call
 from ..params import coerce_enum, coerce_int, coerce_str
 from ..registry import action
@@ -68,11 +69,9 @@ def flavor_asset_list(call: Call) -> dict:
         query.add("f.flavor_params_id = ?", params_equal)
     params_in = coerce_str(flt.get("flavorParamsIdIn"), "flavorParamsIdIn")
     if params_in:
-        query.add_in("f.flavor_params_id",
-                     [coerce_int(v, "flavorParamsIdIn") for v in ms.split_list(params_in)])
+        query.add_in("f.flavor_params_id", [coerce_int(v, "flavorParamsIdIn") for v in ms.split_list(params_in)])
     clause = " AND ".join(query.where)
-    total = call.store.scalar(f"SELECT count(*) FROM media_flavors f WHERE {clause}",
-                              query.params)
+    total = call.store.scalar(f"SELECT count(*) FROM media_flavors f WHERE {clause}", query.params)
     rows = call.store.query(
         f"SELECT * FROM media_flavors f WHERE {clause} "
         "ORDER BY f.entry_id, f.is_original DESC, f.height, f.bitrate LIMIT ? OFFSET ?",
@@ -106,19 +105,20 @@ def _entry_scope(call: Call, query: media.Query, flt: dict) -> None:
     scope = media.scope_of(call)
     processing.materialize(call.store, call.require_partner())
     if not scope.list_all:
-        query.add("f.entry_id IN (SELECT id FROM media_entries WHERE partner_id = ? AND "
-                  "user_id = ?)", call.require_partner(), scope.user_id or "\0")
+        query.add(
+            "f.entry_id IN (SELECT id FROM media_entries WHERE partner_id = ? AND user_id = ?)",
+            call.require_partner(),
+            scope.user_id or "\0",
+        )
 
 
 def _status_filters(query: media.Query, flt: dict) -> None:
-    status = coerce_enum(flt.get("statusEqual"), "statusEqual", FLAVOR_STATUSES,
-                         "KalturaFlavorAssetStatus")
+    status = coerce_enum(flt.get("statusEqual"), "statusEqual", FLAVOR_STATUSES, "KalturaFlavorAssetStatus")
     if status is not None:
         query.add("f.status = ?", status)
     for name, negate in (("statusIn", False), ("statusNotIn", True)):
         value = coerce_str(flt.get(name), name)
         if value:
-            query.add_in("f.status", [coerce_int(v, name) for v in ms.split_list(value)],
-                         negate=negate)
+            query.add_in("f.status", [coerce_int(v, name) for v in ms.split_list(value)], negate=negate)
     if flt.get("statusEqual") is None and not coerce_str(flt.get("statusIn"), "statusIn"):
         query.add("f.status != ?", ms.FLAVOR_DELETED)

@@ -22,7 +22,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import delivery, entitlement, media_store as ms, processing
+from .. import delivery, entitlement, processing
+from .. import media_store as ms
 from ..context import Call
 from ..errors import ApiError
 from ..params import coerce_enum, coerce_int, coerce_str, coerce_time
@@ -48,8 +49,7 @@ ORDER_COLUMNS = {
 }
 DEFAULT_ORDER = "e.created_at DESC, e.seq DESC"
 
-MEDIA_FILTERS = ("KalturaMediaEntryFilter", "KalturaMediaEntryBaseFilter",
-                 "KalturaMediaEntryFilterForPlaylist")
+MEDIA_FILTERS = ("KalturaMediaEntryFilter", "KalturaMediaEntryBaseFilter", "KalturaMediaEntryFilterForPlaylist")
 
 
 # -- scope and permissions -----------------------------------------------------------------------
@@ -99,7 +99,9 @@ def editable_entry(call: Call, entry_id: str | None):
     """The entry if the KS may change it (see ``entitlement.may_edit``)."""
     entry = visible_entry(call, entry_id)
     allowed = entitlement.may_edit(
-        call.session, entry_id=entry["id"], owner=entry["user_id"],
+        call.session,
+        entry_id=entry["id"],
+        owner=entry["user_id"],
         entitled_edit=ms.split_list(entry["entitled_edit"]),
     )
     if not allowed:
@@ -124,8 +126,7 @@ def entry_object(call: Call, entry, category_names: dict[int, str] | None = None
     base = call.base_url
     show_categories = not (call.session and call.session.privacy_context)
     ids = [int(i) for i in ms.split_list(entry["categories_ids"])]
-    names = category_names if category_names is not None else ms.category_full_names(
-        call.store, ids)
+    names = category_names if category_names is not None else ms.category_full_names(call.store, ids)
     return {
         "objectType": "KalturaMediaEntry",
         "relatedObjects": None,
@@ -153,8 +154,7 @@ def entry_object(call: Call, entry, category_names: dict[int, str] | None = None
     }
 
 
-def _base_entry_fields(entry, base: str, show_categories: bool, ids: list[int],
-                       names: dict[int, str]) -> dict:
+def _base_entry_fields(entry, base: str, show_categories: bool, ids: list[int], names: dict[int, str]) -> dict:
     """The ``KalturaBaseEntry`` part of an entry object."""
     return {
         "id": entry["id"],
@@ -180,11 +180,10 @@ def _base_entry_fields(entry, base: str, show_categories: bool, ids: list[int],
         "partnerData": entry["partner_data"],
         "downloadUrl": delivery.download_url(base, entry),
         "searchText": f"_PAR_ONLY_ _{entry['partner_id']}_ _MEDIA_TYPE_{entry['media_type']}|  "
-                      f"{entry['name']} {entry['tags']} {entry['description'] or ''}".rstrip(),
+        f"{entry['name']} {entry['tags']} {entry['description'] or ''}".rstrip(),
         "licenseType": entry["license_type"],
         "version": entry["version"],
-        "thumbnailUrl": delivery.thumbnail_url(base, entry["partner_id"], entry["id"],
-                                               entry["thumb_version"]),
+        "thumbnailUrl": delivery.thumbnail_url(base, entry["partner_id"], entry["id"], entry["thumb_version"]),
         "accessControlId": 1,
         "startDate": entry["start_date"],
         "endDate": entry["end_date"],
@@ -285,9 +284,7 @@ def _match(query: Query, expression: str | None, columns: str | None = None) -> 
         return
     if columns:
         expression = f"{{{columns}}} : ({expression})"
-    query.add_selective(
-        "e.seq IN (SELECT rowid FROM media_entries_fts WHERE media_entries_fts MATCH ?)",
-        expression)
+    query.add_selective("e.seq IN (SELECT rowid FROM media_entries_fts WHERE media_entries_fts MATCH ?)", expression)
 
 
 def _apply_text_filters(query: Query, flt: dict) -> None:
@@ -301,13 +298,14 @@ def _apply_text_filters(query: Query, flt: dict) -> None:
         if value is not None:
             _match(query, fts_expression(value, prefix=prefix), columns)
     for name, columns, joiner in (
-        ("nameMultiLikeOr", "name", " OR "), ("nameMultiLikeAnd", "name", " AND "),
-        ("tagsMultiLikeOr", "tags", " OR "), ("tagsMultiLikeAnd", "tags", " AND "),
+        ("nameMultiLikeOr", "name", " OR "),
+        ("nameMultiLikeAnd", "name", " AND "),
+        ("tagsMultiLikeOr", "tags", " OR "),
+        ("tagsMultiLikeAnd", "tags", " AND "),
     ):
         value = _text(flt, name)
         if value is not None:
-            phrases = [f'"{" ".join(_WORD.findall(p))}"' for p in value.split(",")
-                       if _WORD.findall(p)]
+            phrases = [f'"{" ".join(_WORD.findall(p))}"' for p in value.split(",") if _WORD.findall(p)]
             _match(query, joiner.join(phrases) if phrases else None, columns)
     if _text(flt, "nameEqual") is not None:
         query.add("e.name = ?", _text(flt, "nameEqual"))
@@ -330,11 +328,9 @@ def _apply_id_filters(query: Query, flt: dict) -> None:
 
 def _apply_status_filters(query: Query, flt: dict) -> None:
     """Status filters, with Kaltura's READY-only default (none of it when idEqual is set)."""
-    status_equal = coerce_enum(flt.get("statusEqual"), "statusEqual", ms.ENTRY_STATUSES,
-                               "KalturaEntryStatus")
+    status_equal = coerce_enum(flt.get("statusEqual"), "statusEqual", ms.ENTRY_STATUSES, "KalturaEntryStatus")
     status_in = _text(flt, "statusIn")
-    status_not_equal = coerce_enum(flt.get("statusNotEqual"), "statusNotEqual",
-                                   ms.ENTRY_STATUSES, "KalturaEntryStatus")
+    status_not_equal = coerce_enum(flt.get("statusNotEqual"), "statusNotEqual", ms.ENTRY_STATUSES, "KalturaEntryStatus")
     status_not_in = _text(flt, "statusNotIn")
     if status_equal is not None:
         query.add("e.status = ?", status_equal)
@@ -344,8 +340,7 @@ def _apply_status_filters(query: Query, flt: dict) -> None:
         query.add("e.status != ?", status_not_equal)
     if status_not_in is not None:
         query.add_in("e.status", _int_list(status_not_in, "statusNotIn"), negate=True)
-    explicit = any(v is not None for v in (status_equal, status_in, status_not_equal,
-                                           status_not_in))
+    explicit = any(v is not None for v in (status_equal, status_in, status_not_equal, status_not_in))
     if not explicit and _text(flt, "idEqual") is None:
         query.add("e.status = ?", ms.ENTRY_READY)
     if not explicit or ms.ENTRY_DELETED not in _requested_statuses(status_equal, status_in):
@@ -370,22 +365,24 @@ def _apply_owner_filters(query: Query, flt: dict) -> None:
 
 
 def _apply_media_filters(query: Query, flt: dict) -> None:
-    media_type = coerce_enum(flt.get("mediaTypeEqual"), "mediaTypeEqual", ms.MEDIA_TYPES,
-                             "KalturaMediaType")
+    media_type = coerce_enum(flt.get("mediaTypeEqual"), "mediaTypeEqual", ms.MEDIA_TYPES, "KalturaMediaType")
     if media_type is not None:
         query.add("e.media_type = ?", media_type)
     if _text(flt, "mediaTypeIn") is not None:
         query.add_in("e.media_type", _int_list(_text(flt, "mediaTypeIn"), "mediaTypeIn"))
-    for name, operator in (("durationLessThan", "<"), ("durationLessThanOrEqual", "<="),
-                           ("durationGreaterThan", ">"), ("durationGreaterThanOrEqual", ">=")):
+    for name, operator in (
+        ("durationLessThan", "<"),
+        ("durationLessThanOrEqual", "<="),
+        ("durationGreaterThan", ">"),
+        ("durationGreaterThanOrEqual", ">="),
+    ):
         value = coerce_int(flt.get(name), name)
         if value is not None:
             query.add(f"e.duration {operator} ?", value)
 
 
 def _apply_category_filters(call: Call, query: Query, flt: dict) -> None:
-    in_categories = ("e.seq IN (SELECT entry_seq FROM media_entry_categories "
-                     "WHERE status = 2 AND category_id IN ({}))")
+    in_categories = "e.seq IN (SELECT entry_seq FROM media_entry_categories WHERE status = 2 AND category_id IN ({}))"
     match_or = _int_list(_text(flt, "categoriesIdsMatchOr"), "categoriesIdsMatchOr")
     names = ms.split_list(_text(flt, "categoriesMatchOr"))
     if names:
@@ -397,11 +394,9 @@ def _apply_category_filters(call: Call, query: Query, flt: dict) -> None:
             query.add("0")
     for category_id in _int_list(_text(flt, "categoriesIdsMatchAnd"), "categoriesIdsMatchAnd"):
         query.add(in_categories.format("?"), category_id)
-    for category_id in _int_list(_text(flt, "categoriesIdsNotContains"),
-                                 "categoriesIdsNotContains"):
+    for category_id in _int_list(_text(flt, "categoriesIdsNotContains"), "categoriesIdsNotContains"):
         query.add("NOT " + in_categories.format("?"), category_id)
-    empty = coerce_enum(flt.get("categoriesIdsEmpty"), "categoriesIdsEmpty", (-1, 0, 1),
-                        "KalturaNullableBoolean")
+    empty = coerce_enum(flt.get("categoriesIdsEmpty"), "categoriesIdsEmpty", (-1, 0, 1), "KalturaNullableBoolean")
     if empty in (0, 1):
         query.add("e.categories_ids = ''" if empty == 1 else "e.categories_ids != ''")
 
@@ -464,8 +459,7 @@ def pager_window(call: Call, *, search_index: bool = True) -> tuple[int, int]:
 
 
 def _filters_by_id(flt: dict) -> bool:
-    return any(_text(flt, name) is not None
-               for name in ("idEqual", "idIn", "referenceIdEqual", "referenceIdIn"))
+    return any(_text(flt, name) is not None for name in ("idEqual", "idIn", "referenceIdEqual", "referenceIdIn"))
 
 
 def list_entries(call: Call, *, media_fields: bool, response_type: str) -> dict:
@@ -489,26 +483,33 @@ def list_entries(call: Call, *, media_fields: bool, response_type: str) -> dict:
     }
 
 
-def _restricted_page(call: Call, query: Query, restriction: entitlement.ListRestriction,
-                     order: str, limit: int, offset: int) -> tuple[list, int]:
+def _restricted_page(
+    call: Call, query: Query, restriction: entitlement.ListRestriction, order: str, limit: int, offset: int
+) -> tuple[list, int]:
     """A page and total of a list restricted in SQL (owner-only or entitlement tokens)."""
     count_condition, count_params = restriction.sql(for_count=not query.selective)
     page_condition, page_params = restriction.sql(for_count=False)
     if count_condition is None:
         return ms.search_entries(call.store, query.where, query.params, order, limit, offset)
     return ms.search_entries(
-        call.store, [*query.where, count_condition], [*query.params, *count_params], order,
-        limit, offset, page_where=[*query.where, page_condition],
+        call.store,
+        [*query.where, count_condition],
+        [*query.params, *count_params],
+        order,
+        limit,
+        offset,
+        page_where=[*query.where, page_condition],
         page_params=[*query.params, *page_params],
     )
 
 
-def _checked_page(call: Call, query: Query, order: str, limit: int, offset: int,
-                  scope: entitlement.Scope) -> tuple[list, int]:
+def _checked_page(
+    call: Call, query: Query, order: str, limit: int, offset: int, scope: entitlement.Scope
+) -> tuple[list, int]:
     """Id-filtered lists without the owner restriction: check each match (at most 500 ids)."""
     rows, _ = ms.search_entries(call.store, query.where, query.params, order, MAX_IN_VALUES, 0)
     allowed = [row for row in rows if entry_visible(call, row, scope)]
-    return (allowed[offset:offset + limit] if limit else []), len(allowed)
+    return (allowed[offset : offset + limit] if limit else []), len(allowed)
 
 
 @action("media", "list")
@@ -522,8 +523,7 @@ def base_entry_list(call: Call) -> dict:
     """List entries of any type; media fields apply only with a ``KalturaMediaEntryFilter``."""
     flt = call.obj("filter", type_name="KalturaBaseEntryFilter")
     media_fields = flt.get("objectType") in MEDIA_FILTERS
-    return list_entries(call, media_fields=media_fields,
-                        response_type="KalturaBaseEntryListResponse")
+    return list_entries(call, media_fields=media_fields, response_type="KalturaBaseEntryListResponse")
 
 
 @action("media", "get")
@@ -535,18 +535,56 @@ def media_get(call: Call) -> dict:
 
 # -- writing entries -----------------------------------------------------------------------------
 
-READONLY_FIELDS = frozenset({
-    "id", "partnerId", "status", "moderationStatus", "moderationCount", "type", "createdAt",
-    "updatedAt", "rank", "totalRank", "votes", "downloadUrl", "searchText", "version",
-    "thumbnailUrl", "replacingEntryId", "replacedEntryId", "replacementStatus",
-    "operationAttributes", "capabilities", "plays", "views", "lastPlayedAt", "width", "height",
-    "duration", "durationType", "dataUrl", "flavorParamsIds", "mediaDate", "isTrimDisabled",
-    "rootEntryId", "redirectEntryId", "defaultLanguage", "responseLanguage",
-})
-INSERT_ONLY_FIELDS = frozenset({
-    "creatorId", "mediaType", "conversionQuality", "sourceType", "templateEntryId",
-    "application", "applicationVersion",
-})
+READONLY_FIELDS = frozenset(
+    {
+        "id",
+        "partnerId",
+        "status",
+        "moderationStatus",
+        "moderationCount",
+        "type",
+        "createdAt",
+        "updatedAt",
+        "rank",
+        "totalRank",
+        "votes",
+        "downloadUrl",
+        "searchText",
+        "version",
+        "thumbnailUrl",
+        "replacingEntryId",
+        "replacedEntryId",
+        "replacementStatus",
+        "operationAttributes",
+        "capabilities",
+        "plays",
+        "views",
+        "lastPlayedAt",
+        "width",
+        "height",
+        "duration",
+        "durationType",
+        "dataUrl",
+        "flavorParamsIds",
+        "mediaDate",
+        "isTrimDisabled",
+        "rootEntryId",
+        "redirectEntryId",
+        "defaultLanguage",
+        "responseLanguage",
+    }
+)
+INSERT_ONLY_FIELDS = frozenset(
+    {
+        "creatorId",
+        "mediaType",
+        "conversionQuality",
+        "sourceType",
+        "templateEntryId",
+        "application",
+        "applicationVersion",
+    }
+)
 ADMIN_FIELDS = ("adminTags", "startDate", "endDate")
 
 
@@ -582,9 +620,13 @@ def parse_entry_input(call: Call, obj: dict, *, inserting: bool) -> EntryInput:
 
 
 def _map_text_fields(sent: dict, result: EntryInput) -> None:
-    for name, column in (("name", "name"), ("description", "description"),
-                         ("partnerData", "partner_data"), ("userId", "user_id"),
-                         ("referenceId", "reference_id")):
+    for name, column in (
+        ("name", "name"),
+        ("description", "description"),
+        ("partnerData", "partner_data"),
+        ("userId", "user_id"),
+        ("referenceId", "reference_id"),
+    ):
         if name in sent:
             result.columns[column] = coerce_str(sent[name], name)
     reference = result.columns.get("reference_id")
@@ -595,9 +637,11 @@ def _map_text_fields(sent: dict, result: EntryInput) -> None:
     for name, column in (("tags", "tags"), ("adminTags", "admin_tags")):
         if name in sent:
             result.columns[column] = ms.normalize_tags(coerce_str(sent[name], name))
-    for name, column in (("entitledUsersEdit", "entitled_edit"),
-                         ("entitledUsersPublish", "entitled_publish"),
-                         ("entitledUsersView", "entitled_view")):
+    for name, column in (
+        ("entitledUsersEdit", "entitled_edit"),
+        ("entitledUsersPublish", "entitled_publish"),
+        ("entitledUsersView", "entitled_view"),
+    ):
         if name in sent:
             users = ms.split_list(coerce_str(sent[name], name))
             result.columns[column] = ",".join(dict.fromkeys(users))
@@ -605,16 +649,18 @@ def _map_text_fields(sent: dict, result: EntryInput) -> None:
 
 def _map_number_fields(call: Call, sent: dict, result: EntryInput, *, inserting: bool) -> None:
     if "mediaType" in sent and inserting:
-        result.columns["media_type"] = coerce_enum(sent["mediaType"], "mediaType",
-                                                   ms.MEDIA_TYPES, "KalturaMediaType")
-    for name, column in (("licenseType", "license_type"), ("msDuration", "ms_duration"),
-                         ("conversionProfileId", "conversion_profile_id")):
+        result.columns["media_type"] = coerce_enum(sent["mediaType"], "mediaType", ms.MEDIA_TYPES, "KalturaMediaType")
+    for name, column in (
+        ("licenseType", "license_type"),
+        ("msDuration", "ms_duration"),
+        ("conversionProfileId", "conversion_profile_id"),
+    ):
         if name in sent:
             result.columns[column] = coerce_int(sent[name], name)
     if "displayInSearch" in sent:
         result.columns["display_in_search"] = coerce_enum(
-            sent["displayInSearch"], "displayInSearch", (-2, -1, 0, 1, 2),
-            "KalturaEntryDisplayInSearchType")
+            sent["displayInSearch"], "displayInSearch", (-2, -1, 0, 1, 2), "KalturaEntryDisplayInSearchType"
+        )
     for name, column in (("startDate", "start_date"), ("endDate", "end_date")):
         if name in sent:
             value = coerce_time(sent[name], name, call.now())
@@ -627,8 +673,10 @@ def _category_input(call: Call, sent: dict) -> list[int] | None:
     """``categoriesIds`` (or full names in ``categories``) -> existing category ids."""
     partner_id = call.require_partner()
     if "categoriesIds" in sent:
-        ids = [coerce_int(v, "categoriesIds") or 0
-               for v in ms.split_list(coerce_str(sent["categoriesIds"], "categoriesIds"))]
+        ids = [
+            coerce_int(v, "categoriesIds") or 0
+            for v in ms.split_list(coerce_str(sent["categoriesIds"], "categoriesIds"))
+        ]
         return ms.existing_category_ids(call.store, partner_id, ids)
     if "categories" in sent:
         names = ms.split_list(coerce_str(sent["categories"], "categories"))
@@ -709,9 +757,8 @@ def _check_owner_change(call: Call, entry, data: EntryInput) -> None:
     if session is None or session.is_admin:
         return
     new_owner = data.columns.get("user_id")
-    if new_owner is not None and new_owner != entry["user_id"]:
-        if not session.has("edituser", new_owner):
-            raise invalid_type()
+    if new_owner is not None and new_owner != entry["user_id"] and not session.has("edituser", new_owner):
+        raise invalid_type()
     owner_only = ("entitled_edit", "entitled_publish")
     touches = any(c in data.columns and data.columns[c] != entry[c] for c in owner_only)
     if touches and call.kuser_id() != entry["user_id"]:
@@ -724,12 +771,19 @@ def media_delete(call: Call) -> None:
     forbid_widget(call)
     entry = editable_entry(call, call.str("entryId", required=True))
     with call.store.tx() as conn:
-        ms.update_entry(conn, entry["seq"], {
-            "status": ms.ENTRY_DELETED, "next_at": None, "lazy_flavors": 0,
-            "updated_at": int(call.now()),
-        })
-        conn.execute("UPDATE media_flavors SET status = ?, next_at = NULL WHERE entry_id = ?",
-                     (ms.FLAVOR_DELETED, entry["id"]))
+        ms.update_entry(
+            conn,
+            entry["seq"],
+            {
+                "status": ms.ENTRY_DELETED,
+                "next_at": None,
+                "lazy_flavors": 0,
+                "updated_at": int(call.now()),
+            },
+        )
+        conn.execute(
+            "UPDATE media_flavors SET status = ?, next_at = NULL WHERE entry_id = ?", (ms.FLAVOR_DELETED, entry["id"])
+        )
     return None
 
 
@@ -758,7 +812,7 @@ def media_add_content(call: Call) -> dict:
     token_id = coerce_str(resource.get("token"), "token")
     token = ms.get_token(call.store, entry["partner_id"], token_id or "")
     session = call.session
-    if token is None or not (session and session.is_admin or token["user_id"] == call.kuser_id()):
+    if token is None or not ((session and session.is_admin) or token["user_id"] == call.kuser_id()):
         # A user session may only use its own upload tokens (like uploadToken.get/upload).
         raise ApiError("UPLOAD_TOKEN_NOT_FOUND")
     if token["status"] == ms.TOKEN_FULL_UPLOAD:
@@ -773,12 +827,19 @@ def media_add_content(call: Call) -> dict:
 def _attach_token(call: Call, entry, token) -> None:
     """Remember the token on the entry (IMPORT) until the upload completes."""
     now = int(call.now())
-    ms.update_token(call.store, token["id"], attached_object_type="entry",
-                    attached_object_id=entry["id"], updated_at=now)
+    ms.update_token(
+        call.store, token["id"], attached_object_type="entry", attached_object_id=entry["id"], updated_at=now
+    )
     with call.store.tx() as conn:
-        ms.update_entry(conn, entry["seq"], {
-            "status": ms.ENTRY_IMPORT, "upload_token_id": token["id"], "updated_at": now,
-        })
+        ms.update_entry(
+            conn,
+            entry["seq"],
+            {
+                "status": ms.ENTRY_IMPORT,
+                "upload_token_id": token["id"],
+                "updated_at": now,
+            },
+        )
 
 
 def ingest_token(call: Call, entry: sqlite3.Row, token: sqlite3.Row) -> None:
@@ -786,13 +847,23 @@ def ingest_token(call: Call, entry: sqlite3.Row, token: sqlite3.Row) -> None:
     partner = call.store.partner(entry["partner_id"])
     with call.store.tx() as conn:
         changes = processing.ingest(
-            conn, entry, token, files_dir=call.config.files_dir, now=call.now(),
-            delay=call.config.conversion_delay, has_4k=bool(partner and partner.has_4k),
+            conn,
+            entry,
+            token,
+            files_dir=call.config.files_dir,
+            now=call.now(),
+            delay=call.config.conversion_delay,
+            has_4k=bool(partner and partner.has_4k),
         )
         ms.update_entry(conn, entry["seq"], changes)
-    ms.update_token(call.store, token["id"], status=ms.TOKEN_CLOSED,
-                    attached_object_type="entry", attached_object_id=entry["id"],
-                    updated_at=int(call.now()))
+    ms.update_token(
+        call.store,
+        token["id"],
+        status=ms.TOKEN_CLOSED,
+        attached_object_type="entry",
+        attached_object_id=entry["id"],
+        updated_at=int(call.now()),
+    )
 
 
 def ingest_attached(call: Call, token: sqlite3.Row) -> None:
@@ -803,4 +874,3 @@ def ingest_attached(call: Call, token: sqlite3.Row) -> None:
     entry = ms.get_entry(call.store, token["partner_id"], entry_id)
     if entry is not None and entry["status"] == ms.ENTRY_IMPORT:
         ingest_token(call, entry, token)
-

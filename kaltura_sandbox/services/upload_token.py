@@ -30,7 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .. import media_store as ms, processing
+from .. import media_store as ms
+from .. import processing
 from ..context import Call
 from ..errors import ApiError
 from ..params import coerce_enum, coerce_float, coerce_int, coerce_str
@@ -120,13 +121,22 @@ def upload_token_add(call: Call) -> dict:
     """Create an upload token owned by the KS user (status PENDING)."""
     media.forbid_widget(call)
     obj = call.obj("uploadToken", type_name="KalturaUploadToken")
-    for name in ("id", "partnerId", "userId", "status", "uploadedFileSize", "createdAt",
-                 "updatedAt", "uploadUrl", "attachedObjectType", "attachedObjectId"):
+    for name in (
+        "id",
+        "partnerId",
+        "userId",
+        "status",
+        "uploadedFileSize",
+        "createdAt",
+        "updatedAt",
+        "uploadUrl",
+        "attachedObjectType",
+        "attachedObjectId",
+    ):
         if obj.get(name) is not None:
             raise ApiError("PROPERTY_VALIDATION_NOT_UPDATABLE", PROP_NAME=name)
     file_size = coerce_float(obj.get("fileSize"), "fileSize")
-    auto_finalize = coerce_enum(obj.get("autoFinalize"), "autoFinalize", (-1, 0, 1),
-                                "KalturaNullableBoolean")
+    auto_finalize = coerce_enum(obj.get("autoFinalize"), "autoFinalize", (-1, 0, 1), "KalturaNullableBoolean")
     if auto_finalize == 1 and not file_size:
         raise ApiError("UPLOAD_TOKEN_MISSING_FILE_SIZE")
     now = int(call.now())
@@ -143,8 +153,7 @@ def upload_token_add(call: Call) -> dict:
         "updated_at": now,
     }
     ms.insert_token(call.store, row)
-    result = token_object({**row, "upload_path": None, "attached_object_type": None,
-                           "attached_object_id": None})
+    result = token_object({**row, "upload_path": None, "attached_object_type": None, "attached_object_id": None})
     result["fileSize"] = file_size
     return result
 
@@ -167,11 +176,13 @@ def upload_token_list(call: Call) -> dict:
     if session is None or not session.is_admin:
         query.add("t.user_id = ?", call.kuser_id())
     _token_filters(query, flt)
-    order = "t.created_at DESC, t.rowid DESC" if coerce_str(
-        flt.get("orderBy"), "orderBy") == "-createdAt" else "t.created_at, t.rowid"
+    order = (
+        "t.created_at DESC, t.rowid DESC"
+        if coerce_str(flt.get("orderBy"), "orderBy") == "-createdAt"
+        else "t.created_at, t.rowid"
+    )
     clause = " AND ".join(query.where)
-    total = call.store.scalar(f"SELECT count(*) FROM media_upload_tokens t WHERE {clause}",
-                              query.params)
+    total = call.store.scalar(f"SELECT count(*) FROM media_upload_tokens t WHERE {clause}", query.params)
     rows = call.store.query(
         f"SELECT * FROM media_upload_tokens t WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
         (*query.params, limit, offset),
@@ -185,20 +196,17 @@ def upload_token_list(call: Call) -> dict:
 
 
 def _token_filters(query: media.Query, flt: dict) -> None:
-    for name, column in (("idEqual", "t.id"), ("userIdEqual", "t.user_id"),
-                         ("fileNameEqual", "t.file_name")):
+    for name, column in (("idEqual", "t.id"), ("userIdEqual", "t.user_id"), ("fileNameEqual", "t.file_name")):
         value = coerce_str(flt.get(name), name)
         if value:
             query.add(f"{column} = ?", value)
     if coerce_str(flt.get("idIn"), "idIn"):
         query.add_in("t.id", ms.split_list(coerce_str(flt.get("idIn"), "idIn")))
-    status = coerce_enum(flt.get("statusEqual"), "statusEqual", (0, 1, 2, 3, 4, 5),
-                         "KalturaUploadTokenStatus")
+    status = coerce_enum(flt.get("statusEqual"), "statusEqual", (0, 1, 2, 3, 4, 5), "KalturaUploadTokenStatus")
     if status is not None:
         query.add("t.status = ?", status)
     if coerce_str(flt.get("statusIn"), "statusIn"):
-        values = [coerce_int(v, "statusIn") for v in
-                  ms.split_list(coerce_str(flt.get("statusIn"), "statusIn"))]
+        values = [coerce_int(v, "statusIn") for v in ms.split_list(coerce_str(flt.get("statusIn"), "statusIn"))]
         query.add_in("t.status", values)
     file_size = coerce_float(flt.get("fileSizeEqual"), "fileSizeEqual")
     if file_size is not None:
@@ -211,8 +219,7 @@ def upload_token_delete(call: Call) -> None:
     media.forbid_widget(call)
     row = visible_token(call, call.str("uploadTokenId", required=True))
     with _token_lock(row["id"]):
-        ms.update_token(call.store, row["id"], status=ms.TOKEN_DELETED,
-                        updated_at=int(call.now()))
+        ms.update_token(call.store, row["id"], status=ms.TOKEN_DELETED, updated_at=int(call.now()))
         if row["upload_path"]:
             main = Path(call.config.files_dir) / row["upload_path"]
             for path in [main, *main.parent.glob(main.name + ".chunk.*")]:
@@ -288,8 +295,7 @@ def _main_path(call: Call, row, chunk: _Chunk) -> tuple[Path, str]:
     return Path(call.config.files_dir) / relative, relative
 
 
-def _write(call: Call, row, chunk: _Chunk, *, resume: bool, final: bool,
-           resume_at: int) -> tuple[Path, bool]:
+def _write(call: Call, row, chunk: _Chunk, *, resume: bool, final: bool, resume_at: int) -> tuple[Path, bool]:
     """Put the chunk into the file; returns (the upload file, whether the upload is complete)."""
     main, relative = _main_path(call, row, chunk)
     if not row["file_name"]:
@@ -310,8 +316,7 @@ def _write(call: Call, row, chunk: _Chunk, *, resume: bool, final: bool,
     return _positioned(call, row, main, chunk, final=final, resume_at=resume_at)
 
 
-def _positioned(call: Call, row, main: Path, chunk: _Chunk, *, final: bool,
-                resume_at: int) -> tuple[Path, bool]:
+def _positioned(call: Call, row, main: Path, chunk: _Chunk, *, final: bool, resume_at: int) -> tuple[Path, bool]:
     """A chunk at byte ``resume_at``: written now if it touches the data, else parked."""
     verify = final and resume_at > 0  # a final chunk at 0 just overwrites (compatibility)
     expected = resume_at + chunk.size

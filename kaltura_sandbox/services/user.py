@@ -115,10 +115,21 @@ def add(call: Call) -> dict:
 
 def _user_values(call: Call, obj: dict, partner_id: int) -> dict:
     """The coerced writable properties of a ``KalturaUser`` for ``add``."""
-    text = {name: P.coerce_str(obj.get(name), name) for name in (
-        "screenName", "email", "description", "tags", "partnerData", "firstName", "lastName",
-        "fullName", "roleIds", "password",
-    )}
+    text = {
+        name: P.coerce_str(obj.get(name), name)
+        for name in (
+            "screenName",
+            "email",
+            "description",
+            "tags",
+            "partnerData",
+            "firstName",
+            "lastName",
+            "fullName",
+            "roleIds",
+            "password",
+        )
+    }
     status = P.coerce_enum(obj.get("status"), "status", USER_STATUSES, "KalturaUserStatus")
     user_type = P.coerce_enum(obj.get("type"), "type", USER_TYPES, "KalturaUserType")
     is_admin = bool(P.coerce_bool(obj.get("isAdmin"), "isAdmin"))
@@ -135,30 +146,36 @@ def _user_values(call: Call, obj: dict, partner_id: int) -> dict:
     if login_enabled and not text["email"]:
         raise ApiError("PROPERTY_VALIDATION_CANNOT_BE_NULL", PROP_NAME="email")
     return {
-        "screen_name": text["screenName"], "first_name": first, "last_name": last,
-        "email": text["email"], "description": text["description"], "tags": text["tags"],
-        "partner_data": text["partnerData"], "role_ids": text["roleIds"],
+        "screen_name": text["screenName"],
+        "first_name": first,
+        "last_name": last,
+        "email": text["email"],
+        "description": text["description"],
+        "tags": text["tags"],
+        "partner_data": text["partnerData"],
+        "role_ids": text["roleIds"],
         "status": USER_ACTIVE if status is None else status,
-        "user_type": user_type or 0, "is_admin": int(is_admin), "login_enabled": int(login_enabled),
+        "user_type": user_type or 0,
+        "is_admin": int(is_admin),
+        "login_enabled": int(login_enabled),
     }
 
 
 def _check_login_email(call: Call, partner_id: int, email: str) -> None:
     taken = call.store.scalar(
-        "SELECT 1 FROM kusers WHERE partner_id = ? AND login_enabled = 1 AND lower(email) = lower(?)"
-        " AND status != ?",
+        "SELECT 1 FROM kusers WHERE partner_id = ? AND login_enabled = 1 AND lower(email) = lower(?) AND status != ?",
         (partner_id, email, USER_DELETED),
     )
     if taken:
         raise ApiError("DUPLICATE_USER_BY_LOGIN_ID", EMAIL=email)
 
 
-def _write_user(call: Call, partner_id: int, user_id: str, external_id: str | None,
-                values: dict, *, replace: bool) -> None:
+def _write_user(
+    call: Call, partner_id: int, user_id: str, external_id: str | None, values: dict, *, replace: bool
+) -> None:
     stamp = int(call.now())
     if replace:
-        call.store.execute("DELETE FROM kusers WHERE partner_id = ? AND puser_id = ?",
-                           (partner_id, user_id))
+        call.store.execute("DELETE FROM kusers WHERE partner_id = ? AND puser_id = ?", (partner_id, user_id))
     first = values["first_name"]
     if first is None and values["last_name"] is None:
         first = user_id
@@ -167,10 +184,23 @@ def _write_user(call: Call, partner_id: int, user_id: str, external_id: str | No
         "description, tags, partner_data, status, user_type, is_admin, role_ids, login_enabled, "
         "external_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
-            partner_id, user_id, values["screen_name"] or user_id, first, values["last_name"],
-            values["email"], values["description"], values["tags"], values["partner_data"],
-            values["status"], values["user_type"], values["is_admin"], values["role_ids"],
-            values["login_enabled"], external_id, stamp, stamp,
+            partner_id,
+            user_id,
+            values["screen_name"] or user_id,
+            first,
+            values["last_name"],
+            values["email"],
+            values["description"],
+            values["tags"],
+            values["partner_data"],
+            values["status"],
+            values["user_type"],
+            values["is_admin"],
+            values["role_ids"],
+            values["login_enabled"],
+            external_id,
+            stamp,
+            stamp,
         ),
     )
 
@@ -184,9 +214,9 @@ def list_users(call: Call) -> dict:
     where, args = _user_filter(flt, partner_id)
     order = _ORDER_BY.get(str(flt.get("orderBy") or ""), "created_at ASC, puser_id ASC")
     sql_where = " AND ".join(where)
-    total = call.store.scalar(f"SELECT COUNT(*) FROM kusers WHERE {sql_where}", args)  # noqa: S608
+    total = call.store.scalar(f"SELECT COUNT(*) FROM kusers WHERE {sql_where}", args)
     rows = call.store.query(
-        f"SELECT * FROM kusers WHERE {sql_where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608
+        f"SELECT * FROM kusers WHERE {sql_where} ORDER BY {order} LIMIT ? OFFSET ?",
         (*args, size, (index - 1) * size),
     )
     return {
@@ -229,9 +259,10 @@ def _user_filter(flt: dict, partner_id: int) -> tuple[list[str], list[Any]]:
 
 def _statuses(flt: dict) -> list[int]:
     if flt.get("statusEqual") is not None:
-        return [P.coerce_enum(flt["statusEqual"], "statusEqual", USER_STATUSES,
-                              "KalturaUserStatus")]
+        return [P.coerce_enum(flt["statusEqual"], "statusEqual", USER_STATUSES, "KalturaUserStatus")]
     if flt.get("statusIn") is not None:
-        return [P.coerce_enum(v, "statusIn", USER_STATUSES, "KalturaUserStatus")
-                for v in _split(flt["statusIn"], "statusIn")]
+        return [
+            P.coerce_enum(v, "statusIn", USER_STATUSES, "KalturaUserStatus")
+            for v in _split(flt["statusIn"], "statusIn")
+        ]
     return [USER_BLOCKED, USER_ACTIVE]

@@ -64,9 +64,7 @@ def authenticate(db: Session, email: str, password: str) -> User | None:
     return user if check_password_hash(user.password_hash, password) else None
 
 
-def create_user(
-    db: Session, *, email: str, display_name: str, password: str, is_support: bool = False
-) -> User:
+def create_user(db: Session, *, email: str, display_name: str, password: str, is_support: bool = False) -> User:
     """Create and commit a user; raises AccountError for a bad email, a weak password or a duplicate."""
     email = normalise_email(email)
     if len(password) < MIN_PASSWORD_LENGTH:

@@ -4,31 +4,35 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, redirect, request, session, url_for
+from flask import Response, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal import audit, db
 from portal.accounts import bp, services
 from portal.accounts.forms import EmptyForm, SignInForm
 from portal.extensions import limiter, login_account_key, login_manager
-from portal.hubs.services import hubs_for
 from portal.htmx import render
+from portal.hubs.services import hubs_for
+from portal.models import User
 
 
 @login_manager.user_loader
-def load_user(token: str):  # type: ignore[no-untyped-def]
+def load_user(token: str) -> User | None:
     """The cookie holds the user's session token, so rotating it signs them out everywhere."""
     return services.load_by_session_token(db.session(), token)
 
 
-def _failed(response) -> bool:  # type: ignore[no-untyped-def]
+def _failed(response: Response) -> bool:
     # Only failed attempts count, so a user who signs in and out all day is never throttled.
     return response.status_code != 303
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], scope="sign-in-address", deduct_when=_failed
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    scope="sign-in-address",
+    deduct_when=_failed,
 )
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],

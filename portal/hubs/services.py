@@ -37,9 +37,7 @@ class HubListing:
 
 def hubs_for(db: Session, user: User) -> list[HubListing]:
     """The hubs a user belongs to (support staff: every hub), by name, in one query."""
-    counts = (
-        sa.select(Membership.hub_id, sa.func.count().label("n")).group_by(Membership.hub_id).subquery()
-    )
+    counts = sa.select(Membership.hub_id, sa.func.count().label("n")).group_by(Membership.hub_id).subquery()
     mine = sa.select(Membership.role).where(Membership.hub_id == Hub.id, Membership.user_id == user.id)
     query = sa.select(Hub, mine.scalar_subquery(), sa.func.coalesce(counts.c.n, 0)).outerjoin(
         counts, counts.c.hub_id == Hub.id
@@ -93,9 +91,7 @@ def set_plan(db: Session, *, hub: Hub, plan: Plan, actor: User | None, request_i
     old = hub.plan
     hub.plan = plan
     if plan != old:
-        audit.record(
-            db, action="hub.plan", actor=actor, hub=hub, request_id=request_id, old=old.value, new=plan.value
-        )
+        audit.record(db, action="hub.plan", actor=actor, hub=hub, request_id=request_id, old=old.value, new=plan.value)
     db.commit()
 
 
@@ -114,11 +110,16 @@ def add_member(
         )
     existing = _membership_of(db, hub, user)
     if existing is not None:
-        raise HubError("email", f"{user.display_name} ({email}) is already a member of this hub, as {existing.role.label.lower()}.")
+        raise HubError(
+            "email", f"{user.display_name} ({email}) is already a member of this hub, as {existing.role.label.lower()}."
+        )
     clash = clash_for_new_member(db, hub, email)
     if clash is not None:
-        raise HubError("email", f"{email} would get the same Kaltura user id '{clash[1]}' as {clash[0]} under this hub's "
-                       "Kaltura user-id setting, and they would see each other's media. Change the setting first.")
+        raise HubError(
+            "email",
+            f"{email} would get the same Kaltura user id '{clash[1]}' as {clash[0]} under this hub's "
+            "Kaltura user-id setting, and they would see each other's media. Change the setting first.",
+        )
     membership = Membership(hub=hub, user=user, role=role)
     db.add(membership)
     audit.record(db, action="member.add", actor=actor, hub=hub, request_id=request_id, email=email, role=role.value)
@@ -137,8 +138,14 @@ def change_role(
     membership.role = role
     if old != role:
         audit.record(
-            db, action="member.role", actor=actor, hub=hub, request_id=request_id,
-            email=membership.user.email, old=old.value, new=role.value,
+            db,
+            action="member.role",
+            actor=actor,
+            hub=hub,
+            request_id=request_id,
+            email=membership.user.email,
+            old=old.value,
+            new=role.value,
         )
     db.commit()
     return membership
@@ -169,17 +176,13 @@ def _membership_of(db: Session, hub: Hub, user: User) -> Membership | None:
 
 def _get_membership(db: Session, hub: Hub, membership_id: int) -> Membership:
     # Filtered by hub: a membership id from another hub is "not found", never acted on.
-    membership = db.scalar(
-        sa.select(Membership).where(Membership.id == membership_id, Membership.hub_id == hub.id)
-    )
+    membership = db.scalar(sa.select(Membership).where(Membership.id == membership_id, Membership.hub_id == hub.id))
     if membership is None:
         raise HubError(None, "That member is no longer in this hub. The list below is up to date.")
     return membership
 
 
 def _keep_an_admin(db: Session, hub: Hub, verb: str) -> None:
-    admins = db.scalar(
-        sa.select(sa.func.count()).where(Membership.hub_id == hub.id, Membership.role == Role.ADMIN)
-    )
-    if admins <= 1:
+    admins = db.scalar(sa.select(sa.func.count()).where(Membership.hub_id == hub.id, Membership.role == Role.ADMIN))
+    if (admins or 0) <= 1:
         raise HubError(None, f"You cannot {verb} the hub's only admin. Make someone else an admin first.")

@@ -9,8 +9,8 @@ from portal import db
 from portal.accounts.forms import EmptyForm
 from portal.htmx import is_htmx, render
 from portal.hubs import bp, services
-from portal.integrations.services import connection_of
 from portal.hubs.forms import AddMemberForm, HubGeneralForm, MemberRoleForm, PlanForm
+from portal.integrations.services import connection_of
 from portal.models import Plan, Role
 from portal.security import HubAccess, Need, hub_access
 
@@ -28,7 +28,10 @@ def show(slug: str):
     """A hub's home page."""
     access = hub_access(db.session(), current_user, slug, Need.VIEW)
     return render(
-        "hubs/show.html", access=access, hub=access.hub, member_count=services.member_count(db.session(), access.hub),
+        "hubs/show.html",
+        access=access,
+        hub=access.hub,
+        member_count=services.member_count(db.session(), access.hub),
         kaltura=connection_of(db.session(), access.hub),
     )
 
@@ -43,7 +46,9 @@ def settings(slug: str):
     if form.is_submitted():
         access = hub_access(db.session(), current_user, slug, Need.MANAGE)
         if form.validate():
-            services.rename_hub(db.session(), hub=access.hub, name=form.name.data, actor=current_user, request_id=g.request_id)
+            services.rename_hub(
+                db.session(), hub=access.hub, name=form.name.data, actor=current_user, request_id=g.request_id
+            )
             flash("Saved the hub's name.", "success")
             return redirect(url_for("hubs.settings", slug=access.hub.slug), 303)
         status = 422
@@ -58,11 +63,18 @@ def plan(slug: str):
     access = hub_access(db.session(), current_user, slug, Need.SUPPORT)
     form = PlanForm()
     if form.validate_on_submit():
-        services.set_plan(db.session(), hub=access.hub, plan=Plan(form.plan.data), actor=current_user, request_id=g.request_id)
+        services.set_plan(
+            db.session(), hub=access.hub, plan=Plan(form.plan.data), actor=current_user, request_id=g.request_id
+        )
         flash(f"The hub is now on the {Plan(form.plan.data).label} plan.", "success")
         return redirect(url_for("hubs.settings", slug=slug), 303)
     return render(
-        "hubs/settings.html", access=access, hub=access.hub, form=HubGeneralForm(obj=access.hub), plan_form=form, status=422
+        "hubs/settings.html",
+        access=access,
+        hub=access.hub,
+        form=HubGeneralForm(obj=access.hub),
+        plan_form=form,
+        status=422,
     )
 
 
@@ -78,8 +90,12 @@ def members(slug: str):
     if form.validate():
         try:
             membership = services.add_member(
-                db.session(), hub=access.hub, email=form.email.data, role=Role(form.role.data),
-                actor=current_user, request_id=g.request_id,
+                db.session(),
+                hub=access.hub,
+                email=form.email.data,
+                role=Role(form.role.data),
+                actor=current_user,
+                request_id=g.request_id,
             )
         except services.HubError as error:
             form.email.errors.append(error.message)
@@ -98,8 +114,12 @@ def member_role(slug: str, membership_id: int):
         return _members_page(access, AddMemberForm(formdata=None), error="Choose a role from the list.", status=422)
     try:
         membership = services.change_role(
-            db.session(), hub=access.hub, membership_id=membership_id, role=Role(form.role.data),
-            actor=current_user, request_id=g.request_id,
+            db.session(),
+            hub=access.hub,
+            membership_id=membership_id,
+            role=Role(form.role.data),
+            actor=current_user,
+            request_id=g.request_id,
         )
     except services.HubError as error:
         return _members_page(access, AddMemberForm(formdata=None), error=error.message, status=409)

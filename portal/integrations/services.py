@@ -47,8 +47,10 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        return not self.field_errors and not any(f.level == "error" for f in self.findings) and not any(
-            r.failed for r in self.rows
+        return (
+            not self.field_errors
+            and not any(f.level == "error" for f in self.findings)
+            and not any(r.failed for r in self.rows)
         )
 
     def error(self, field_name: str | None, message: str) -> None:
@@ -111,7 +113,9 @@ def check_rule(rule: str) -> str:
     rule = rule.strip()
     names = set(re.findall(r"{([^{}]*)}", rule))
     if not names:
-        raise IntegrationError("custom_rule", f"Use at least one of {RULE_PLACEHOLDERS} in the rule, e.g. '{{local}}@corp'.")
+        raise IntegrationError(
+            "custom_rule", f"Use at least one of {RULE_PLACEHOLDERS} in the rule, e.g. '{{local}}@corp'."
+        )
     unknown = sorted(names - RULE_FIELDS)
     if unknown:
         placeholder = "{" + unknown[0] + "}"
@@ -119,15 +123,23 @@ def check_rule(rule: str) -> str:
     example = rule.format(email="pat.lee@example.com", local="pat.lee", domain="example.com")
     if not KALTURA_USER_ID.match(example):
         raise IntegrationError(
-            "custom_rule", f"The rule makes '{example}' from pat.lee@example.com, which Kaltura does not accept as a user id "
-            "(letters, digits and . @ _ - + and a few other signs; no spaces)."
+            "custom_rule",
+            f"The rule makes '{example}' from pat.lee@example.com, which Kaltura does not accept as a user id "
+            "(letters, digits and . @ _ - + and a few other signs; no spaces).",
         )
     return rule
 
 
 def candidate(
-    *, gateway: KalturaGateway, vault: TokenVault, hub: Hub, connection: KalturaConnection | None,
-    service_url: str | None, client_text: str, server_text: str, outcome: Outcome,
+    *,
+    gateway: KalturaGateway,
+    vault: TokenVault,
+    hub: Hub,
+    connection: KalturaConnection | None,
+    service_url: str | None,
+    client_text: str,
+    server_text: str,
+    outcome: Outcome,
 ) -> Candidate:
     """Validate what was pasted (and the saved token for any empty field), recording findings in ``outcome``."""
     url = _checked_url(gateway, service_url or (connection.service_url if connection else None), outcome)
@@ -159,8 +171,16 @@ def test_connection(gateway: KalturaGateway, chosen: Candidate, user_id: str | N
 
 
 def save_connection(
-    db: Session, *, gateway: KalturaGateway, vault: TokenVault, hub: Hub, actor: User | None,
-    service_url: str | None, client_text: str, server_text: str, mode: UserIdMode | None,
+    db: Session,
+    *,
+    gateway: KalturaGateway,
+    vault: TokenVault,
+    hub: Hub,
+    actor: User | None,
+    service_url: str | None,
+    client_text: str,
+    server_text: str,
+    mode: UserIdMode | None,
     request_id: str | None = None,
 ) -> Outcome:
     """Validate, test live, and save only if every check passes (warnings allowed). Nothing is half-written."""
@@ -169,15 +189,27 @@ def save_connection(
         outcome.error(None, "The Kaltura integration needs a paid plan. Contact support to upgrade this hub.")
         return outcome
     connection = connection_of(db, hub)
-    chosen = candidate(gateway=gateway, vault=vault, hub=hub, connection=connection, service_url=service_url,
-                       client_text=client_text, server_text=server_text, outcome=outcome)
+    chosen = candidate(
+        gateway=gateway,
+        vault=vault,
+        hub=hub,
+        connection=connection,
+        service_url=service_url,
+        client_text=client_text,
+        server_text=server_text,
+        outcome=outcome,
+    )
     if mode is UserIdMode.CUSTOM and not (connection and connection.custom_rule):
         outcome.error("user_id_mode", "Only support can choose a custom rule. Pick one of the email options.")
     elif connection and connection.user_id_mode is UserIdMode.CUSTOM and mode not in (None, UserIdMode.CUSTOM):
         outcome.error("user_id_mode", "Support set a custom rule for this hub; contact support to change it.")
     elif mode is not None:
         _check_collisions(db, hub, mode, connection.custom_rule if connection else None, outcome)
-    user_id = mapped_user_id(actor.email, mode or UserIdMode.EMAIL, connection.custom_rule if connection else None) if actor else None
+    user_id = (
+        mapped_user_id(actor.email, mode or UserIdMode.EMAIL, connection.custom_rule if connection else None)
+        if actor
+        else None
+    )
     test_connection(gateway, chosen, user_id, outcome)
     if not outcome.ok:
         return outcome
@@ -187,8 +219,17 @@ def save_connection(
     connection.last_check = [row.as_dict() for row in outcome.rows]
     connection.last_checked_at = datetime.now(UTC)
     db.add(connection)
-    audit.record(db, action="kaltura.save", actor=actor, hub=hub, request_id=request_id, changed=changed,
-                 service_url=chosen.service_url, client_token_id=chosen.client.id, server_token_id=chosen.server.id)
+    audit.record(
+        db,
+        action="kaltura.save",
+        actor=actor,
+        hub=hub,
+        request_id=request_id,
+        changed=changed,
+        service_url=chosen.service_url,
+        client_token_id=chosen.client.id,
+        server_token_id=chosen.server.id,
+    )
     db.commit()
     outcome.saved = True
     return outcome
@@ -203,12 +244,16 @@ def remove_token(db: Session, *, hub: Hub, slot: Slot, actor: User | None, reque
     setattr(connection, f"{slot}_token_sealed", None)
     setattr(connection, f"{slot}_token_info", None)
     connection.last_check = None
-    audit.record(db, action="kaltura.remove_token", actor=actor, hub=hub, request_id=request_id, slot=slot, token_id=info["id"])
+    audit.record(
+        db, action="kaltura.remove_token", actor=actor, hub=hub, request_id=request_id, slot=slot, token_id=info["id"]
+    )
     db.commit()
     return str(info["id"])
 
 
-def set_custom_rule(db: Session, *, hub: Hub, rule: str, actor: User, request_id: str | None = None) -> KalturaConnection:
+def set_custom_rule(
+    db: Session, *, hub: Hub, rule: str, actor: User, request_id: str | None = None
+) -> KalturaConnection:
     """Support defines (or, with an empty rule, clears) the hub's custom user-id rule."""
     connection = connection_of(db, hub)
     if connection is None:
@@ -216,15 +261,20 @@ def set_custom_rule(db: Session, *, hub: Hub, rule: str, actor: User, request_id
     if rule.strip():
         rule = check_rule(rule)
         for user_id, emails in mapping_collisions(db, hub, UserIdMode.CUSTOM, rule).items():
-            raise IntegrationError("custom_rule", f"{' and '.join(emails)} would share the Kaltura user id '{user_id}'. "
-                                   "Use a rule that keeps every member's id different (e.g. include {domain}).")
+            raise IntegrationError(
+                "custom_rule",
+                f"{' and '.join(emails)} would share the Kaltura user id '{user_id}'. "
+                "Use a rule that keeps every member's id different (e.g. include {domain}).",
+            )
         connection.custom_rule = rule
         connection.user_id_mode = UserIdMode.CUSTOM
     else:
         connection.custom_rule = None
         if connection.user_id_mode is UserIdMode.CUSTOM:
             connection.user_id_mode = UserIdMode.EMAIL
-    audit.record(db, action="kaltura.user_id_rule", actor=actor, hub=hub, request_id=request_id, rule=connection.custom_rule)
+    audit.record(
+        db, action="kaltura.user_id_rule", actor=actor, hub=hub, request_id=request_id, rule=connection.custom_rule
+    )
     db.commit()
     return connection
 
@@ -235,7 +285,11 @@ def saved_tokens(vault: TokenVault, hub: Hub, connection: KalturaConnection) -> 
     client = _saved_token(vault, hub, connection, "client", outcome)
     server = _saved_token(vault, hub, connection, "server", outcome)
     if client is None or server is None:
-        raise IntegrationError(None, " ".join(sum(outcome.field_errors.values(), [])) or "The hub has no complete Kaltura connection.")
+        raise IntegrationError(
+            None,
+            " ".join(m for messages in outcome.field_errors.values() for m in messages)
+            or "The hub has no complete Kaltura connection.",
+        )
     return client, server
 
 
@@ -256,8 +310,14 @@ def rotate_keys(db: Session, vault: TokenVault) -> tuple[int, int]:
                 current += 1
         if slots:
             rotated += len(slots)
-            audit.record(db, action="kaltura.rotate_key", actor=None, hub=connection.hub, slots=slots,
-                         key_id=vault.keyring.primary)
+            audit.record(
+                db,
+                action="kaltura.rotate_key",
+                actor=None,
+                hub=connection.hub,
+                slots=slots,
+                key_id=vault.keyring.primary,
+            )
     # One transaction: either every token moves to the new key or none does.
     db.commit()
     return rotated, current
@@ -265,8 +325,11 @@ def rotate_keys(db: Session, vault: TokenVault) -> tuple[int, int]:
 
 def _check_collisions(db: Session, hub: Hub, mode: UserIdMode, rule: str | None, outcome: Outcome) -> None:
     for user_id, emails in mapping_collisions(db, hub, mode, rule).items():
-        outcome.error("user_id_mode", f"{' and '.join(emails)} would share the Kaltura user id '{user_id}' and see each "
-                      "other's media. Use full email addresses, or ask support for a custom rule.")
+        outcome.error(
+            "user_id_mode",
+            f"{' and '.join(emails)} would share the Kaltura user id '{user_id}' and see each "
+            "other's media. Use full email addresses, or ask support for a custom rule.",
+        )
 
 
 def _checked_url(gateway: KalturaGateway, url: str | None, outcome: Outcome) -> str | None:
@@ -280,19 +343,26 @@ def _checked_url(gateway: KalturaGateway, url: str | None, outcome: Outcome) -> 
         return None
 
 
-def _saved_token(vault: TokenVault, hub: Hub, connection: KalturaConnection | None, slot: Slot, outcome: Outcome) -> AppToken | None:
+def _saved_token(
+    vault: TokenVault, hub: Hub, connection: KalturaConnection | None, slot: Slot, outcome: Outcome
+) -> AppToken | None:
     sealed = getattr(connection, f"{slot}_token_sealed", None) if connection else None
     if sealed is None:
         return None
     try:
         return vault.unseal(sealed, hub.id, slot)
     except SecretsError:
-        outcome.error(f"{slot}_token", f"The saved {slot} token cannot be decrypted (the encryption key changed or the "
-                      "row was altered). Paste the token again to replace it.")
+        outcome.error(
+            f"{slot}_token",
+            f"The saved {slot} token cannot be decrypted (the encryption key changed or the "
+            "row was altered). Paste the token again to replace it.",
+        )
         return None
 
 
-def _apply(connection: KalturaConnection, vault: TokenVault, hub: Hub, chosen: Candidate, mode: UserIdMode | None) -> list[str]:
+def _apply(
+    connection: KalturaConnection, vault: TokenVault, hub: Hub, chosen: Candidate, mode: UserIdMode | None
+) -> list[str]:
     changed = []
     if connection.service_url != chosen.service_url:
         connection.service_url = chosen.service_url  # type: ignore[assignment]

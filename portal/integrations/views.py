@@ -13,6 +13,7 @@ from portal.extensions import limiter
 from portal.htmx import render
 from portal.integrations import bp, services
 from portal.integrations.forms import CustomRuleForm, KalturaForm
+from portal.kaltura.vault import Slot
 from portal.models import KalturaConnection, UserIdMode
 from portal.security import HubAccess, Need, hub_access
 
@@ -33,12 +34,21 @@ def kaltura(slug: str):
     if not form.validate():
         return _page(access, connection, form, status=422)
     outcome = services.save_connection(
-        db.session(), gateway=registry.kaltura(), vault=registry.vault(), hub=access.hub, actor=current_user,
-        service_url=_service_url(form), client_text=form.client_token.data or "", server_text=form.server_token.data or "",
-        mode=UserIdMode(form.user_id_mode.data) if form.user_id_mode.data else None, request_id=g.request_id,
+        db.session(),
+        gateway=registry.kaltura(),
+        vault=registry.vault(),
+        hub=access.hub,
+        actor=current_user,
+        service_url=_service_url(form),
+        client_text=form.client_token.data or "",
+        server_text=form.server_token.data or "",
+        mode=UserIdMode(form.user_id_mode.data) if form.user_id_mode.data else None,
+        request_id=g.request_id,
     )
     if outcome.saved:
-        flash("Saved. The connection test passed; the tokens are stored encrypted and will not be shown again.", "success")
+        flash(
+            "Saved. The connection test passed; the tokens are stored encrypted and will not be shown again.", "success"
+        )
         return redirect(url_for("integrations.kaltura", slug=slug), 303)
     _attach_errors(form, outcome)
     return _page(access, connection, form, outcome=outcome, status=422)
@@ -57,7 +67,10 @@ def kaltura_test(slug: str):
     # Support tests what is saved; only admins can try tokens they are about to paste.
     pasted = access.can_manage
     chosen = services.candidate(
-        gateway=registry.kaltura(), vault=registry.vault(), hub=access.hub, connection=connection,
+        gateway=registry.kaltura(),
+        vault=registry.vault(),
+        hub=access.hub,
+        connection=connection,
         service_url=_service_url(form) if pasted else None,
         client_text=(form.client_token.data or "") if pasted else "",
         server_text=(form.server_token.data or "") if pasted else "",
@@ -72,7 +85,7 @@ def kaltura_test(slug: str):
 
 @bp.route(SETTINGS_URL + "/<any(client, server):slot>/remove", methods=["GET", "POST"])
 @login_required
-def kaltura_remove(slug: str, slot: str):
+def kaltura_remove(slug: str, slot: Slot):
     """Confirm, then forget one saved token (the hub stops working with Kaltura until it is replaced)."""
     access = hub_access(db.session(), current_user, slug, Need.MANAGE)
     connection = services.connection_of(db.session(), access.hub)
@@ -81,11 +94,20 @@ def kaltura_remove(slug: str, slot: str):
         abort(404)
     form = EmptyForm()
     if form.validate_on_submit():
-        token_id = services.remove_token(db.session(), hub=access.hub, slot=slot, actor=current_user, request_id=g.request_id)
+        token_id = services.remove_token(
+            db.session(), hub=access.hub, slot=slot, actor=current_user, request_id=g.request_id
+        )
         flash(f"Removed the {SLOT_NAMES[slot]} {token_id}. Paste a new one to reconnect the hub.", "success")
         return redirect(url_for("integrations.kaltura", slug=slug), 303)
-    return render("integrations/kaltura_remove.html", access=access, hub=access.hub, slot=slot,
-                  slot_name=SLOT_NAMES[slot], info=info, form=form)
+    return render(
+        "integrations/kaltura_remove.html",
+        access=access,
+        hub=access.hub,
+        slot=slot,
+        slot_name=SLOT_NAMES[slot],
+        info=info,
+        form=form,
+    )
 
 
 @bp.post(SETTINGS_URL + "/user-id-rule")
@@ -97,8 +119,13 @@ def kaltura_rule(slug: str):
     connection = services.connection_of(db.session(), access.hub)
     if rule_form.validate_on_submit():
         try:
-            services.set_custom_rule(db.session(), hub=access.hub, rule=rule_form.custom_rule.data or "",
-                                     actor=current_user, request_id=g.request_id)
+            services.set_custom_rule(
+                db.session(),
+                hub=access.hub,
+                rule=rule_form.custom_rule.data or "",
+                actor=current_user,
+                request_id=g.request_id,
+            )
         except services.IntegrationError as error:
             rule_form.custom_rule.errors.append(error.message)
         else:
@@ -133,7 +160,9 @@ def _form(connection: KalturaConnection | None) -> KalturaForm:
     )
     choices = registry.kaltura().service_url_choices()
     sandbox = (current_app.config["KALTURA_SANDBOX_URL"] or "").rstrip("/")
-    form.service_url.choices = [(url, "Local Kaltura sandbox (development)" if url == sandbox else label) for url, label in choices]
+    form.service_url.choices = [
+        (url, "Local Kaltura sandbox (development)" if url == sandbox else label) for url, label in choices
+    ]
     if connection and connection.service_url not in {url for url, _ in choices}:
         form.service_url.choices.append((connection.service_url, connection.service_url))
     if current_app.config["KALTURA_CUSTOM_HOSTS"]:
@@ -157,13 +186,23 @@ def _attach_errors(form: KalturaForm, outcome: services.Outcome) -> None:
         if finding.level == "error" and finding.field:
             outcome.error(finding.field, finding.message)
     for name, messages in outcome.field_errors.items():
-        target = getattr(form, "custom_service_url" if name == "service_url" and form.service_url.data == "custom" else name, None)
+        target = getattr(
+            form, "custom_service_url" if name == "service_url" and form.service_url.data == "custom" else name, None
+        )
         if target is not None:
             target.errors = [*target.errors, *messages]
 
 
-def _page(access: HubAccess, connection: KalturaConnection | None, form: KalturaForm, *, outcome=None,
-          rule_form=None, block: str | None = None, status: int = 200):
+def _page(
+    access: HubAccess,
+    connection: KalturaConnection | None,
+    form: KalturaForm,
+    *,
+    outcome=None,
+    rule_form=None,
+    block: str | None = None,
+    status: int = 200,
+):
     return render(
         "integrations/kaltura.html",
         block=block,

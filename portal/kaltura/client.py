@@ -207,8 +207,9 @@ class KalturaClient:
         if whole is not None:
             raise whole
         if not isinstance(result, list) or len(result) != len(calls):
-            raise KalturaUnavailable("invalid_body", "multirequest answer does not match the calls",
-                                     call="multirequest")
+            raise KalturaUnavailable(
+                "invalid_body", "multirequest answer does not match the calls", call="multirequest"
+            )
         return [_error_from(item, c.service, c.action) or item for item, c in zip(result, calls, strict=True)]
 
     # --- internals ------------------------------------------------------------------------
@@ -241,11 +242,11 @@ class KalturaClient:
             except OutboundBlocked as error:
                 logger.warning("kaltura refused %s reason=%s", label, error.reason)
                 raise
-            error = _error_from(result, None, None)
-            if error is not None and self._should_retry(error, attempt, may_retry, started):
-                self._back_off(label, error, attempt)
+            refused = _error_from(result, None, None)
+            if refused is not None and self._should_retry(refused, attempt, may_retry, started):
+                self._back_off(label, refused, attempt)
                 continue
-            self._log_outcome(label, error, attempt, started)
+            self._log_outcome(label, refused, attempt, started)
             return result
 
     def _back_off(self, label: str, error: KalturaError, attempt: int) -> None:
@@ -262,8 +263,12 @@ class KalturaClient:
         headers = {"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE}
         try:
             response = self._session.post(
-                url, data=body, headers=headers, timeout=(self.timeouts.connect, read_timeout),
-                allow_redirects=False, stream=True,
+                url,
+                data=body,
+                headers=headers,
+                timeout=(self.timeouts.connect, read_timeout),
+                allow_redirects=False,
+                stream=True,
             )
         except requests.Timeout as error:
             raise KalturaUnavailable("timeout", call=label) from error
@@ -278,7 +283,8 @@ class KalturaClient:
         status = response.status_code
         if 300 <= status < 400:
             raise OutboundBlocked(
-                "redirect", "Kaltura answered with a redirect, which the portal does not follow.",
+                "redirect",
+                "Kaltura answered with a redirect, which the portal does not follow.",
                 "check the service URL: use the Kaltura API host itself, with https://",
             )
         if status != 200:

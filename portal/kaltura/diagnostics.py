@@ -85,8 +85,13 @@ class _Run:
             row = _error_row(key, title, error)
         except Exception:  # last resort: the settings page must get rows, never a 500
             logger.exception("kaltura live check %s crashed", key)
-            row = CheckRow(key, "fail", title, "The check failed unexpectedly; the details are in the server log.",
-                           what_to_do="try again, and contact support if it keeps happening")
+            row = CheckRow(
+                key,
+                "fail",
+                title,
+                "The check failed unexpectedly; the details are in the server log.",
+                what_to_do="try again, and contact support if it keeps happening",
+            )
         self.add(row)
         return row
 
@@ -114,7 +119,10 @@ def run_live_checks(
 
 
 def _run_checks(
-    gateway: KalturaGateway, service_url: str | ServiceUrl, client_token: AppToken, server_token: AppToken,
+    gateway: KalturaGateway,
+    service_url: str | ServiceUrl,
+    client_token: AppToken,
+    server_token: AppToken,
     user_id: str | None,
 ) -> list[CheckRow]:
     run = _Run()
@@ -127,13 +135,21 @@ def _run_checks(
         sessions[role] = info
         who = f"as Kaltura user {info.user_id!r}" if info.user_id else "as an anonymous user"
         kind_name = _session_type_name(info)
-        return CheckRow(f"{role}_session", "pass", f"The {role} token starts a session",
-                        f"Kaltura started a {kind_name} session {who} for partner {info.partner_id}.")
+        return CheckRow(
+            f"{role}_session",
+            "pass",
+            f"The {role} token starts a session",
+            f"Kaltura started a {kind_name} session {who} for partner {info.partner_id}.",
+        )
 
-    run.attempt("client_session", "The client token starts a session",
-                lambda: start("client", client_token, user_id, SessionType.USER))
-    run.attempt("server_session", "The server token starts a session",
-                lambda: start("server", server_token, None, None))
+    run.attempt(
+        "client_session",
+        "The client token starts a session",
+        lambda: start("client", client_token, user_id, SessionType.USER),
+    )
+    run.attempt(
+        "server_session", "The server token starts a session", lambda: start("server", server_token, None, None)
+    )
     _privilege_rows(run, sessions, user_id)
     _partner_row(run, sessions, client_token, server_token)
     _entries_row(run, gateway, target, client_token, user_id, "client" in sessions)
@@ -177,10 +193,14 @@ def _client_privileges(info: SessionInfo, user_id: str | None) -> CheckRow:
     privileges = info.privileges
     shown = str(privileges) or "(none)"
     if not privileges.enables_entitlement:
-        return CheckRow("client_privileges", "fail", title,
-                        f"Kaltura's session has no enableentitlement (privileges: {shown}), so users could see "
-                        "media they are not entitled to.",
-                        what_to_do="create the client token with enableentitlement in its sessionPrivileges")
+        return CheckRow(
+            "client_privileges",
+            "fail",
+            title,
+            f"Kaltura's session has no enableentitlement (privileges: {shown}), so users could see "
+            "media they are not entitled to.",
+            what_to_do="create the client token with enableentitlement in its sessionPrivileges",
+        )
     problems = []
     if info.session_type == SessionType.ADMIN:
         problems.append("it is an ADMIN session (least privilege: use USER with a role)")
@@ -191,8 +211,13 @@ def _client_privileges(info: SessionInfo, user_id: str | None) -> CheckRow:
     if user_id and info.user_id and info.user_id != user_id:
         problems.append(f"the token fixes the user to {info.user_id!r}, so every portal user acts as that user")
     if problems:
-        return CheckRow("client_privileges", "warn", title, f"Privileges {shown}: " + "; ".join(problems) + ".",
-                        what_to_do="adjust the client token's sessionPrivileges as described, then paste it again")
+        return CheckRow(
+            "client_privileges",
+            "warn",
+            title,
+            f"Privileges {shown}: " + "; ".join(problems) + ".",
+            what_to_do="adjust the client token's sessionPrivileges as described, then paste it again",
+        )
     return CheckRow("client_privileges", "pass", title, f"USER session with entitlement enforced ({shown}).")
 
 
@@ -200,17 +225,27 @@ def _server_privileges(info: SessionInfo) -> CheckRow:
     title = "The server session's privileges fit its role"
     shown = str(info.privileges) or "(none)"
     if not info.privileges.disables_entitlement:
-        return CheckRow("server_privileges", "fail", title,
-                        f"Kaltura's session does not disable entitlement (privileges: {shown}), so user lookups and "
-                        "checks could miss users and media.",
-                        what_to_do="create the server token with disableentitlement (and without enableentitlement)")
+        return CheckRow(
+            "server_privileges",
+            "fail",
+            title,
+            f"Kaltura's session does not disable entitlement (privileges: {shown}), so user lookups and "
+            "checks could miss users and media.",
+            what_to_do="create the server token with disableentitlement (and without enableentitlement)",
+        )
     if info.session_type == SessionType.ADMIN:
-        return CheckRow("server_privileges", "warn", title, f"ADMIN session with entitlement disabled ({shown}). It "
-                        "works, but an ADMIN session can change everything in the account.",
-                        what_to_do="least privilege: use a USER session type with a role (setrole) that allows "
-                        "user and conversion-profile reads and user.add")
-    return CheckRow("server_privileges", "pass", title, f"{_session_type_name(info)} session with entitlement "
-                    f"disabled ({shown}).")
+        return CheckRow(
+            "server_privileges",
+            "warn",
+            title,
+            f"ADMIN session with entitlement disabled ({shown}). It "
+            "works, but an ADMIN session can change everything in the account.",
+            what_to_do="least privilege: use a USER session type with a role (setrole) that allows "
+            "user and conversion-profile reads and user.add",
+        )
+    return CheckRow(
+        "server_privileges", "pass", title, f"{_session_type_name(info)} session with entitlement disabled ({shown})."
+    )
 
 
 def _partner_row(run: _Run, sessions: dict[str, SessionInfo], client: AppToken, server: AppToken) -> None:
@@ -223,10 +258,14 @@ def _partner_row(run: _Run, sessions: dict[str, SessionInfo], client: AppToken, 
         ids = {sessions["client"].partner_id, sessions["server"].partner_id, client.partner_id, server.partner_id}
         if len(ids) == 1:
             return CheckRow("partner", "pass", title, f"Both sessions are for partner {ids.pop()}.")
-        return CheckRow("partner", "fail", title,
-                        f"The client session is for partner {sessions['client'].partner_id} and the server session "
-                        f"for partner {sessions['server'].partner_id}.",
-                        what_to_do="create both App Tokens in the same Kaltura account")
+        return CheckRow(
+            "partner",
+            "fail",
+            title,
+            f"The client session is for partner {sessions['client'].partner_id} and the server session "
+            f"for partner {sessions['server'].partner_id}.",
+            what_to_do="create both App Tokens in the same Kaltura account",
+        )
 
     run.attempt("partner", title, check)
 
@@ -243,9 +282,14 @@ def _entries_row(
         count = gateway.count_entries(target, token, user_id)
         who = f"user {user_id!r}" if user_id else "an anonymous user"
         if count == 0:
-            return CheckRow("entries", "warn", title, f"The session for {who} can list no entries, so the picker "
-                            "will be empty.", what_to_do="check the token's privileges (list:*, privacycontext) and "
-                            "the user's entitlements in Kaltura")
+            return CheckRow(
+                "entries",
+                "warn",
+                title,
+                f"The session for {who} can list no entries, so the picker will be empty.",
+                what_to_do="check the token's privileges (list:*, privacycontext) and "
+                "the user's entitlements in Kaltura",
+            )
         noun = "entry" if count == 1 else "entries"
         return CheckRow("entries", "pass", title, f"The session for {who} can list {count} {noun}.")
 
@@ -261,11 +305,22 @@ def _four_k_row(run: _Run, gateway: KalturaGateway, target: ServiceUrl | None, t
     def check() -> CheckRow:
         result = gateway.check_4k(target, token)
         if result.supported is None:
-            return CheckRow("four_k", "warn", title, result.reason, result.error_code,
-                            "ask your Kaltura account manager to confirm 4K flavors, or widen the server token's role")
+            return CheckRow(
+                "four_k",
+                "warn",
+                title,
+                result.reason,
+                result.error_code,
+                "ask your Kaltura account manager to confirm 4K flavors, or widen the server token's role",
+            )
         if result.supported:
             return CheckRow("four_k", "pass", title, result.reason)
-        return CheckRow("four_k", "fail", title, result.reason,
-                        what_to_do="ask Kaltura to enable 4K flavors and add one to the default conversion profile")
+        return CheckRow(
+            "four_k",
+            "fail",
+            title,
+            result.reason,
+            what_to_do="ask Kaltura to enable 4K flavors and add one to the default conversion profile",
+        )
 
     run.attempt("four_k", title, check)

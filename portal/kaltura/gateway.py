@@ -241,8 +241,15 @@ class KalturaGateway:
     ) -> int:
         """How many entries ``user_id`` can list (Kaltura's ``totalCount`` of a one-item page)."""
         listing = self.list_media(
-            service_url, token, user_id, page=1, page_size=1, free_text=free_text,
-            media_types=media_types, statuses=statuses, session_type=session_type,
+            service_url,
+            token,
+            user_id,
+            page=1,
+            page_size=1,
+            free_text=free_text,
+            media_types=media_types,
+            statuses=statuses,
+            session_type=session_type,
         )
         return listing.total_count
 
@@ -356,8 +363,12 @@ class KalturaGateway:
             )
         uhd = tuple(p.name or str(p.id) for p in params if p.is_uhd)
         if uhd:
-            return FourKResult(True, f"The default conversion profile {profile.name!r} makes 4K flavors "
-                               f"({', '.join(uhd)}).", profile.name, uhd)
+            return FourKResult(
+                True,
+                f"The default conversion profile {profile.name!r} makes 4K flavors ({', '.join(uhd)}).",
+                profile.name,
+                uhd,
+            )
         return FourKResult(
             False,
             f"The default conversion profile {profile.name!r} makes no 4K (2160p) flavor. Ask Kaltura to enable 4K "

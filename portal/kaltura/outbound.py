@@ -288,14 +288,16 @@ class OutboundPolicy:
         scheme = parts.scheme.lower()
         if "@" in parts.netloc:
             raise OutboundBlocked(
-                "userinfo", "The service URL must not contain a user name or password (the part before @).",
+                "userinfo",
+                "The service URL must not contain a user name or password (the part before @).",
                 "remove everything between https:// and @",
             )
         if parts.query or parts.fragment or "?" in raw or "#" in raw:
             raise OutboundBlocked("query", "The service URL must not have a query (?) or fragment (#).", "remove it")
         if not request_path and parts.path not in _ALLOWED_PATHS:
             raise OutboundBlocked(
-                "path", "The service URL is the server's address only, such as https://www.kaltura.com.",
+                "path",
+                "The service URL is the server's address only, such as https://www.kaltura.com.",
                 "remove the path after the host name",
             )
         host, port = _host_and_port(parts, scheme)

@@ -174,8 +174,11 @@ def validate_pair(client_text: Any, server_text: Any, now: datetime | None = Non
     server, server_findings = parse_app_token(server_text, "server", now=now)
     pair = _Findings("server_token")
     if isinstance(client_text, str) and client_text.strip() and client_text.strip() == str(server_text).strip():
-        pair.error("same_token_twice", "The same App Token was pasted twice. Paste the server token (the one with "
-                   "disableentitlement) into the server token field.")
+        pair.error(
+            "same_token_twice",
+            "The same App Token was pasted twice. Paste the server token (the one with "
+            "disableentitlement) into the server token field.",
+        )
     elif client and server:
         pair.items.extend(pair_findings(client, server))
     findings = [*client_findings, *server_findings, *pair.items]
@@ -191,13 +194,25 @@ def pair_findings(client: AppToken, server: AppToken) -> list[Finding]:
     Also used when one token is pasted and the other is the one already saved.
     """
     if client.id == server.id or client.token == server.token:
-        return [Finding("error", "same_token_twice", f"Both fields hold App Token {client.id}. The client and server "
-                        "tokens must be two different tokens: create the second one with appToken.add and paste it here.",
-                        "server_token")]
+        return [
+            Finding(
+                "error",
+                "same_token_twice",
+                f"Both fields hold App Token {client.id}. The client and server "
+                "tokens must be two different tokens: create the second one with appToken.add and paste it here.",
+                "server_token",
+            )
+        ]
     if client.partner_id != server.partner_id:
-        return [Finding("error", "partner_mismatch", f"The tokens belong to different Kaltura accounts (partner "
-                        f"{client.partner_id} and partner {server.partner_id}). Create both tokens in the same account.",
-                        "server_token")]
+        return [
+            Finding(
+                "error",
+                "partner_mismatch",
+                f"The tokens belong to different Kaltura accounts (partner "
+                f"{client.partner_id} and partner {server.partner_id}). Create both tokens in the same account.",
+                "server_token",
+            )
+        ]
     return []
 
 
@@ -215,29 +230,44 @@ def _load_json(text: Any, name: str, found: _Findings) -> dict[str, Any] | None:
         found.error("empty", f"Paste the {name} App Token: the JSON that appToken.add returned.")
         return None
     if len(text) > MAX_INPUT_CHARS:
-        found.error("too_long", f"This is far longer than an App Token ({len(text)} characters). Paste only the "
-                    "JSON object that appToken.add returned.")
+        found.error(
+            "too_long",
+            f"This is far longer than an App Token ({len(text)} characters). Paste only the "
+            "JSON object that appToken.add returned.",
+        )
         return None
     source = text.lstrip("\ufeff")
     body, offset = _strip_wrappers(source)
     if body.startswith("<"):
-        found.error("looks_like_xml", "This is XML, not JSON. In the developer console choose the JSON response "
-                    "format (format=1) and paste the JSON that appToken.add returned.")
+        found.error(
+            "looks_like_xml",
+            "This is XML, not JSON. In the developer console choose the JSON response "
+            "format (format=1) and paste the JSON that appToken.add returned.",
+        )
         return None
     if body.startswith("djJ8"):
-        found.error("looks_like_ks", "This looks like a Kaltura session (KS), not an App Token. Paste the JSON object "
-                    "that appToken.add returned (it has \"id\" and \"token\").")
+        found.error(
+            "looks_like_ks",
+            "This looks like a Kaltura session (KS), not an App Token. Paste the JSON object "
+            'that appToken.add returned (it has "id" and "token").',
+        )
         return None
     try:
         data = json.loads(body, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
         line, column = _line_column(source, offset + error.pos)
-        found.error("not_json", f"This is not valid JSON: {error.msg} at line {line}, column {column}. Copy the "
-                    "whole response of appToken.add again, from the opening { to the closing }.")
+        found.error(
+            "not_json",
+            f"This is not valid JSON: {error.msg} at line {line}, column {column}. Copy the "
+            "whole response of appToken.add again, from the opening { to the closing }.",
+        )
         return None
     except (ValueError, RecursionError):
-        found.error("not_json", "This is not valid JSON (it contains values JSON does not allow, or is nested too "
-                    "deeply). Copy the response of appToken.add again.")
+        found.error(
+            "not_json",
+            "This is not valid JSON (it contains values JSON does not allow, or is nested too "
+            "deeply). Copy the response of appToken.add again.",
+        )
         return None
     return _as_app_token_object(data, found)
 
@@ -282,21 +312,30 @@ def _as_app_token_object(data: Any, found: _Findings) -> dict[str, Any] | None:
         data = data["result"]  # some tools wrap the answer in {"result": ...}
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a single {type(data).__name__} value"
-        found.error("not_app_token", f"This is {kind}, not an App Token. Paste the JSON object that appToken.add "
-                    "returned (it starts with {\"id\": ...).")
+        found.error(
+            "not_app_token",
+            f"This is {kind}, not an App Token. Paste the JSON object that appToken.add "
+            'returned (it starts with {"id": ...).',
+        )
         return None
     object_type = data.get("objectType")
     if object_type == "KalturaAPIException" or ("code" in data and "message" in data and "token" not in data):
         code = redact_text(str(data.get("code", "")))[:80]
         message = redact_text(str(data.get("message", "")))[:200]
-        found.error("kaltura_error", f"This is an error from Kaltura ({code}: {message}), not an App Token. Fix the "
-                    "appToken.add call and paste its successful response.")
+        found.error(
+            "kaltura_error",
+            f"This is an error from Kaltura ({code}: {message}), not an App Token. Fix the "
+            "appToken.add call and paste its successful response.",
+        )
         return None
     known = {"id", "token", "hashType", "sessionPrivileges", "sessionType", "partnerId"}
     if (object_type is not None and object_type != "KalturaAppToken") or not known & set(data):
         what = f"a {str(object_type)[:60]}" if isinstance(object_type, str) else "some other JSON object"
-        found.error("not_app_token", f"This is {what}, not an App Token. Paste the response of appToken.add (its "
-                    "objectType is KalturaAppToken).")
+        found.error(
+            "not_app_token",
+            f"This is {what}, not an App Token. Paste the response of appToken.add (its "
+            "objectType is KalturaAppToken).",
+        )
         return None
     return data
 
@@ -332,37 +371,55 @@ def _check_fields(data: Mapping[str, Any], name: str, found: _Findings, now: dat
 
 def _check_id(value: Any, found: _Findings) -> str | None:
     if value is None or value == "":
-        found.error("missing_id", "The App Token has no \"id\". Paste the complete appToken.add response, which "
-                    "includes the token's id (like 0_ab12cd34).")
+        found.error(
+            "missing_id",
+            'The App Token has no "id". Paste the complete appToken.add response, which '
+            "includes the token's id (like 0_ab12cd34).",
+        )
         return None
     if not isinstance(value, str) or not _ID_PATTERN.match(value):
-        found.error("invalid_id", "The App Token's \"id\" is not a Kaltura id (like 0_ab12cd34). Paste the response "
-                    "of appToken.add unchanged.")
+        found.error(
+            "invalid_id",
+            'The App Token\'s "id" is not a Kaltura id (like 0_ab12cd34). Paste the response '
+            "of appToken.add unchanged.",
+        )
         return None
     return value
 
 
 def _check_secret(value: Any, found: _Findings) -> str | None:
     if value is None or value == "":
-        found.error("missing_token", "The App Token has no \"token\" value (the secret). Kaltura shows it in the "
-                    "response of appToken.add: paste that response, not the output of appToken.get or list.")
+        found.error(
+            "missing_token",
+            'The App Token has no "token" value (the secret). Kaltura shows it in the '
+            "response of appToken.add: paste that response, not the output of appToken.get or list.",
+        )
         return None
     if not isinstance(value, str) or not _TOKEN_PATTERN.match(value.lower()):
-        found.error("token_not_hex", "The App Token's \"token\" should be 32 hexadecimal characters (0-9, a-f). "
-                    "It was changed or cut short: copy the response of appToken.add again.")
+        found.error(
+            "token_not_hex",
+            'The App Token\'s "token" should be 32 hexadecimal characters (0-9, a-f). '
+            "It was changed or cut short: copy the response of appToken.add again.",
+        )
         return None
     return value.lower()
 
 
 def _check_partner(value: Any, found: _Findings) -> int | None:
     if value is None:
-        found.error("missing_partner_id", "The App Token has no \"partnerId\", which the portal needs to start "
-                    "sessions. Paste the complete appToken.add response.")
+        found.error(
+            "missing_partner_id",
+            'The App Token has no "partnerId", which the portal needs to start '
+            "sessions. Paste the complete appToken.add response.",
+        )
         return None
     partner = as_int(value)
     if partner is None or partner <= 0:
-        found.error("invalid_partner_id", "The App Token's \"partnerId\" is not a Kaltura partner id (a positive "
-                    "number). Paste the appToken.add response unchanged.")
+        found.error(
+            "invalid_partner_id",
+            'The App Token\'s "partnerId" is not a Kaltura partner id (a positive '
+            "number). Paste the appToken.add response unchanged.",
+        )
         return None
     return partner
 
@@ -373,12 +430,18 @@ def _check_hash_type(value: Any, found: _Findings) -> str | None:
     text = str(value).strip().upper() if isinstance(value, str) else None
     if text not in HASH_TYPES:
         shown = str(value)[:40]
-        found.error("unknown_hash_type", f"The App Token's hashType {shown!r} is not one Kaltura supports "
-                    "(SHA256, SHA512, SHA1, MD5). Create the token again with hashType SHA256.")
+        found.error(
+            "unknown_hash_type",
+            f"The App Token's hashType {shown!r} is not one Kaltura supports "
+            "(SHA256, SHA512, SHA1, MD5). Create the token again with hashType SHA256.",
+        )
         return None
     if text in WEAK_HASH_TYPES:
-        found.warning("weak_hash_type", f"The App Token uses {text}, a weak hash. It works, but create tokens "
-                      "with hashType SHA256 when you next replace them.")
+        found.warning(
+            "weak_hash_type",
+            f"The App Token uses {text}, a weak hash. It works, but create tokens "
+            "with hashType SHA256 when you next replace them.",
+        )
     return text
 
 
@@ -388,8 +451,11 @@ def _check_status(value: Any, found: _Findings) -> int | None:
     status = as_int(value)
     if status != 2:
         label = _STATUS_NAMES.get(status or 0, f"status {str(value)[:20]}")
-        found.error("status_not_active", f"The App Token is {label}, not active. Enable it in Kaltura "
-                    "(appToken.update with status 2) or create a new one, and paste it again.")
+        found.error(
+            "status_not_active",
+            f"The App Token is {label}, not active. Enable it in Kaltura "
+            "(appToken.update with status 2) or create a new one, and paste it again.",
+        )
     return status
 
 
@@ -398,20 +464,28 @@ def _check_expiry(value: Any, found: _Findings, now: datetime) -> datetime | Non
         return None
     seconds = as_int(value)
     if seconds is None or seconds < 0 or seconds > 253402300799:
-        found.error("invalid_expiry", "The App Token's \"expiry\" is not a date Kaltura would return. Paste the "
-                    "appToken.add response unchanged.")
+        found.error(
+            "invalid_expiry",
+            'The App Token\'s "expiry" is not a date Kaltura would return. Paste the appToken.add response unchanged.',
+        )
         return None
     if seconds == 0:
         return None  # Kaltura treats 0 like no expiry
     expiry = datetime.fromtimestamp(seconds, UTC)
     day = expiry.strftime("%Y-%m-%d %H:%M UTC")
     if expiry <= now:
-        found.error("expired", f"The App Token expired on {day}. Create a new token with appToken.add (with a "
-                    "later expiry, or none) and paste it.")
+        found.error(
+            "expired",
+            f"The App Token expired on {day}. Create a new token with appToken.add (with a "
+            "later expiry, or none) and paste it.",
+        )
     elif expiry - now < EXPIRY_WARNING:
         days = max((expiry - now).days, 0)
-        found.warning("expiring_soon", f"The App Token expires on {day}, in {days} day{'s' if days != 1 else ''}; "
-                      "after that the integration stops working. Create a replacement token before then.")
+        found.warning(
+            "expiring_soon",
+            f"The App Token expires on {day}, in {days} day{'s' if days != 1 else ''}; "
+            "after that the integration stops working. Create a replacement token before then.",
+        )
     return expiry
 
 
@@ -420,8 +494,11 @@ def _check_session_type(value: Any, found: _Findings) -> SessionType | None:
         return None
     number = as_int(value)
     if number not in (0, 2):
-        found.error("invalid_session_type", f"The App Token's sessionType {str(value)[:20]!r} is not USER (0) or "
-                    "ADMIN (2). Paste the appToken.add response unchanged.")
+        found.error(
+            "invalid_session_type",
+            f"The App Token's sessionType {str(value)[:20]!r} is not USER (0) or "
+            "ADMIN (2). Paste the appToken.add response unchanged.",
+        )
         return None
     return SessionType(number)
 
@@ -432,50 +509,76 @@ def _check_role(token: AppToken, name: str, found: _Findings) -> None:
     else:
         _check_server_privileges(token, found)
     if token.session_type == SessionType.ADMIN:
-        found.warning("admin_session_type", f"The {name} token starts ADMIN sessions, which can read and change "
-                      "everything in the Kaltura account. Least privilege: create it with sessionType 0 (USER) and "
-                      "a role (setrole:ROLE_ID) that allows only what the portal needs.")
+        found.warning(
+            "admin_session_type",
+            f"The {name} token starts ADMIN sessions, which can read and change "
+            "everything in the Kaltura account. Least privilege: create it with sessionType 0 (USER) and "
+            "a role (setrole:ROLE_ID) that allows only what the portal needs.",
+        )
 
 
 def _check_client_privileges(token: AppToken, found: _Findings) -> None:
     privileges = token.privileges
     if not privileges.enables_entitlement:
-        swapped = " This looks like the server token: did you paste the two tokens into the wrong fields?" if (
-            privileges.has("disableentitlement")) else ""
-        found.error("client_missing_enableentitlement", "The client token has no enableentitlement privilege, so "
-                    "users could see media they are not entitled to. Create the client token with "
-                    f"{_ADD_EXAMPLE['client']}.{swapped}")
+        swapped = (
+            " This looks like the server token: did you paste the two tokens into the wrong fields?"
+            if (privileges.has("disableentitlement"))
+            else ""
+        )
+        found.error(
+            "client_missing_enableentitlement",
+            "The client token has no enableentitlement privilege, so "
+            "users could see media they are not entitled to. Create the client token with "
+            f"{_ADD_EXAMPLE['client']}.{swapped}",
+        )
         return
     if not privileges.lists_all:
-        found.warning("client_missing_list_all", "The client token has no list:* privilege, so each user will see "
-                      "only the media they own in the picker, nothing shared with them. Add list:* to its "
-                      "sessionPrivileges if users should also see shared media.")
+        found.warning(
+            "client_missing_list_all",
+            "The client token has no list:* privilege, so each user will see "
+            "only the media they own in the picker, nothing shared with them. Add list:* to its "
+            "sessionPrivileges if users should also see shared media.",
+        )
     if not privileges.privacy_context:
-        found.warning("client_missing_privacycontext", "The client token has no privacycontext privilege, so "
-                      "entitlement uses Kaltura's default context: users will see media without categories from "
-                      "the whole account and media shared with them, but not media published to your portal's "
-                      "categories. Add privacycontext:YOUR_CONTEXT to its sessionPrivileges.")
+        found.warning(
+            "client_missing_privacycontext",
+            "The client token has no privacycontext privilege, so "
+            "entitlement uses Kaltura's default context: users will see media without categories from "
+            "the whole account and media shared with them, but not media published to your portal's "
+            "categories. Add privacycontext:YOUR_CONTEXT to its sessionPrivileges.",
+        )
     if token.session_user_id:
-        found.warning("client_fixed_user", f"The client token always acts as Kaltura user "
-                      f"{token.session_user_id!r} (sessionUserId), so every portal user will see and upload as that "
-                      "one user. Create the client token without sessionUserId to map each portal user.")
+        found.warning(
+            "client_fixed_user",
+            f"The client token always acts as Kaltura user "
+            f"{token.session_user_id!r} (sessionUserId), so every portal user will see and upload as that "
+            "one user. Create the client token without sessionUserId to map each portal user.",
+        )
 
 
 def _check_server_privileges(token: AppToken, found: _Findings) -> None:
     privileges = token.privileges
     if privileges.has("enableentitlement"):
         swapped = " This looks like the client token: did you paste the two tokens into the wrong fields?"
-        found.error("server_enables_entitlement", "The server token has enableentitlement, which overrides "
-                    "disableentitlement, so it cannot look up and provision users across the account. Create the "
-                    f"server token with {_ADD_EXAMPLE['server']}.{swapped}")
+        found.error(
+            "server_enables_entitlement",
+            "The server token has enableentitlement, which overrides "
+            "disableentitlement, so it cannot look up and provision users across the account. Create the "
+            f"server token with {_ADD_EXAMPLE['server']}.{swapped}",
+        )
     elif not privileges.has("disableentitlement"):
-        found.error("server_missing_disableentitlement", "The server token has no disableentitlement privilege, so "
-                    "server-side checks could miss media and users hidden by entitlement. Create the server token "
-                    f"with {_ADD_EXAMPLE['server']}.")
+        found.error(
+            "server_missing_disableentitlement",
+            "The server token has no disableentitlement privilege, so "
+            "server-side checks could miss media and users hidden by entitlement. Create the server token "
+            f"with {_ADD_EXAMPLE['server']}.",
+        )
 
 
 def _describe(token: AppToken, name: str) -> str:
     kind = token.session_type.name if token.session_type is not None else "USER (caller's choice)"
     expiry = token.expiry.strftime("%Y-%m-%d") if token.expiry else "never"
-    return (f"{name.capitalize()} token {token.id}: partner {token.partner_id}, {token.hash_type}, {kind} sessions, "
-            f"privileges {str(token.privileges) or '(none)'}, expires {expiry}.")
+    return (
+        f"{name.capitalize()} token {token.id}: partner {token.partner_id}, {token.hash_type}, {kind} sessions, "
+        f"privileges {str(token.privileges) or '(none)'}, expires {expiry}."
+    )

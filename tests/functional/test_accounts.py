@@ -76,8 +76,13 @@ def test_account_page_lists_profile_and_hubs(signed_in):  # type: ignore[no-unty
 
 def test_too_many_failures_from_one_address_get_429_with_when_to_retry(database_url, tmp_path, demo):  # type: ignore[no-untyped-def]
     app = create_app(
-        {"ENV": "testing", "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": database_url,
-         "LOGIN_LIMIT_PER_ADDRESS": "3 per 10 minutes", "LOGIN_LIMIT_PER_ACCOUNT": "100 per minute"}
+        {
+            "ENV": "testing",
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": database_url,
+            "LOGIN_LIMIT_PER_ADDRESS": "3 per 10 minutes",
+            "LOGIN_LIMIT_PER_ACCOUNT": "100 per minute",
+        }
     )
     client = app.test_client()
     statuses = [_attempt(client, f"user{i}@northwind.example", "wrong-password").status_code for i in range(4)]
@@ -94,23 +99,38 @@ def test_too_many_failures_from_one_address_get_429_with_when_to_retry(database_
 
 def test_failures_against_one_account_are_limited_across_addresses(database_url, tmp_path, demo):  # type: ignore[no-untyped-def]
     app = create_app(
-        {"ENV": "testing", "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": database_url,
-         "LOGIN_LIMIT_PER_ACCOUNT": "2 per 5 minutes"}
+        {
+            "ENV": "testing",
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": database_url,
+            "LOGIN_LIMIT_PER_ACCOUNT": "2 per 5 minutes",
+        }
     )
     client = app.test_client()
     for i in range(2):
-        assert _attempt(client, "ada@northwind.example", "x" * 12, environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code == 422
+        assert (
+            _attempt(client, "ada@northwind.example", "x" * 12, environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code
+            == 422
+        )
     third = _attempt(client, "ADA@northwind.example", "x" * 12, environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert third.status_code == 429
     # Someone else's account is still open from those addresses.
-    assert _attempt(client, "pat@northwind.example", "demo-password", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 303
+    assert (
+        _attempt(client, "pat@northwind.example", "demo-password", environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code
+        == 303
+    )
     app.extensions["db"].kw["bind"].dispose()
 
 
 def test_successful_sign_ins_are_not_counted(database_url, tmp_path, demo):  # type: ignore[no-untyped-def]
     app = create_app(
-        {"ENV": "testing", "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": database_url,
-         "LOGIN_LIMIT_PER_ACCOUNT": "2 per 5 minutes", "LOGIN_LIMIT_PER_ADDRESS": "2 per 5 minutes"}
+        {
+            "ENV": "testing",
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": database_url,
+            "LOGIN_LIMIT_PER_ACCOUNT": "2 per 5 minutes",
+            "LOGIN_LIMIT_PER_ADDRESS": "2 per 5 minutes",
+        }
     )
     client = app.test_client()
     for _ in range(4):
@@ -122,7 +142,8 @@ def test_successful_sign_ins_are_not_counted(database_url, tmp_path, demo):  # t
 def test_expired_form_explains_and_offers_a_reload(client, demo):  # type: ignore[no-untyped-def]
     client.get("/sign-in")
     response = client.post(
-        "/sign-in", data={"email": "ada@northwind.example", "password": "demo-password", "csrf_token": "stale"},
+        "/sign-in",
+        data={"email": "ada@northwind.example", "password": "demo-password", "csrf_token": "stale"},
         headers={"Referer": "http://localhost/sign-in"},
     )
     assert response.status_code == 400
@@ -145,8 +166,11 @@ def test_redis_storage_shares_limits_between_workers(database_url, tmp_path, dem
         pytest.skip("Redis is not running on 127.0.0.1:6379 (CI and project machines run it)")
     redis.Redis.from_url(url).flushdb()
     settings = {
-        "ENV": "testing", "DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": url,
-        "LOGIN_LIMIT_PER_ACCOUNT": "2 per 5 minutes", "LOGIN_LIMIT_PER_ADDRESS": "100 per minute",
+        "ENV": "testing",
+        "DATABASE_URL": database_url,
+        "RATELIMIT_STORAGE_URI": url,
+        "LOGIN_LIMIT_PER_ACCOUNT": "2 per 5 minutes",
+        "LOGIN_LIMIT_PER_ADDRESS": "100 per minute",
     }
     workers = [create_app({**settings, "INSTANCE_PATH": str(tmp_path / f"w{i}")}) for i in range(2)]
     email = f"{uuid.uuid4().hex[:8]}@northwind.example"

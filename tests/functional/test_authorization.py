@@ -81,10 +81,24 @@ def _connect_without_network(app, db, hub):  # type: ignore[no-untyped-def]
 
     vault = app.extensions["kaltura_vault"]
     connection = KalturaConnection(hub_id=hub.id, service_url=CLOSED_PORT)
-    for slot, privileges in (("client", "list:*,enableentitlement,privacycontext:ctx"), ("server", "disableentitlement")):
-        token, findings = parse_app_token(json.dumps(
-            {"id": f"0_{slot}0001", "token": ("a" if slot == "client" else "b") * 32, "partnerId": 4815162, "status": 2,
-             "hashType": "SHA256", "sessionPrivileges": privileges, "objectType": "KalturaAppToken"}), slot)
+    for slot, privileges in (
+        ("client", "list:*,enableentitlement,privacycontext:ctx"),
+        ("server", "disableentitlement"),
+    ):
+        token, findings = parse_app_token(
+            json.dumps(
+                {
+                    "id": f"0_{slot}0001",
+                    "token": ("a" if slot == "client" else "b") * 32,
+                    "partnerId": 4815162,
+                    "status": 2,
+                    "hashType": "SHA256",
+                    "sessionPrivileges": privileges,
+                    "objectType": "KalturaAppToken",
+                }
+            ),
+            slot,
+        )
         assert token is not None, findings
         setattr(connection, f"{slot}_token_sealed", vault.seal(token, hub.id, slot))
         setattr(connection, f"{slot}_token_info", token.public_summary())
@@ -112,7 +126,9 @@ def _cases():
 
 
 def test_matrix_covers_every_route(app):  # type: ignore[no-untyped-def]
-    routes = {(rule.endpoint, method) for rule in app.url_map.iter_rules() for method in rule.methods - {"HEAD", "OPTIONS"}}
+    routes = {
+        (rule.endpoint, method) for rule in app.url_map.iter_rules() for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     known = {(endpoint, method) for endpoint, methods in MATRIX.items() for method in methods}
     unknown = {route for route in routes if route[0] not in IGNORED} - known
     assert not unknown, f"add these routes to the authorization matrix: {sorted(unknown)}"

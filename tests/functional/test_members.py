@@ -13,22 +13,24 @@ HX = {"HX-Request": "true", "HX-Target": "members-panel"}
 
 def _membership(db, email):  # type: ignore[no-untyped-def]
     db.expire_all()
-    return db.scalar(
-        sa.select(Membership).join(User).join(Hub).where(User.email == email, Hub.slug == "northwind")
-    )
+    return db.scalar(sa.select(Membership).join(User).join(Hub).where(User.email == email, Hub.slug == "northwind"))
 
 
 def test_htmx_add_returns_the_refreshed_panel_fragment(signed_in, db):  # type: ignore[no-untyped-def]
     client = signed_in("ada@northwind.example")
     token = csrf_token(client, MEMBERS)
-    response = client.post(MEMBERS, data={"email": "Nina@Northwind.example", "role": "participant", "csrf_token": token}, headers=HX)
+    response = client.post(
+        MEMBERS, data={"email": "Nina@Northwind.example", "role": "participant", "csrf_token": token}, headers=HX
+    )
     assert response.status_code == 200
     assert "<html" not in response.text and 'id="members-panel"' in response.text
     assert "Added Nina Newcomer as participant." in response.text
     assert "nina@northwind.example" in response.text
     assert "HX-Request" in response.headers["Vary"]
     assert _membership(db, "nina@northwind.example").role is Role.PARTICIPANT
-    event = db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "member.add").order_by(AuditEvent.id.desc()).limit(1))
+    event = db.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "member.add").order_by(AuditEvent.id.desc()).limit(1)
+    )
     assert event.details == {"email": "nina@northwind.example", "role": "participant"} and event.request_id
 
 
@@ -49,7 +51,9 @@ def test_add_errors_name_the_problem_and_keep_the_input(signed_in, db):  # type:
     cases = {
         "not-an-email": "is not a valid email address",
         "ghost@northwind.example": "No portal account uses ghost@northwind.example",
-        "pat@northwind.example": "Pat Participant (pat@northwind.example) is already a member of this hub, as participant.",
+        "pat@northwind.example": (
+            "Pat Participant (pat@northwind.example) is already a member of this hub, as participant."
+        ),
         "": "Enter the email address of the person to add.",
     }
     for email, message in cases.items():
@@ -106,7 +110,10 @@ def test_support_sees_members_read_only(signed_in):  # type: ignore[no-untyped-d
 def test_support_changes_the_plan_but_admin_cannot(app, signed_in, db):  # type: ignore[no-untyped-def]
     client = signed_in("ada@northwind.example")
     token = csrf_token(client, "/hubs/northwind/settings")
-    assert client.post("/hubs/northwind/settings/plan", data={"plan": "enterprise", "csrf_token": token}).status_code == 403
+    assert (
+        client.post("/hubs/northwind/settings/plan", data={"plan": "enterprise", "csrf_token": token}).status_code
+        == 403
+    )
     support = app.test_client()
     from tests.helpers import sign_in
 

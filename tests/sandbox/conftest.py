@@ -42,8 +42,7 @@ class JsonApi:
     def post(self, service: str, action: str, **params: Any) -> requests.Response:
         """POST a JSON body to ``/api_v3/service/S/action/A`` (``format=1`` unless given)."""
         body = {"format": 1, **params}
-        response = requests.post(f"{self.url}/api_v3/service/{service}/action/{action}",
-                                 json=body, timeout=60)
+        response = requests.post(f"{self.url}/api_v3/service/{service}/action/{action}", json=body, timeout=60)
         response.close()
         return response
 
@@ -69,8 +68,15 @@ class JsonApi:
 
     def admin_ks(self, credentials: dict, user_id: str = "", privileges: str = "") -> str:
         """An ADMIN KS from ``session.start`` with the admin secret."""
-        return self.ok("session", "start", secret=credentials["adminSecret"], type=2,
-                       partnerId=credentials["partnerId"], userId=user_id, privileges=privileges)
+        return self.ok(
+            "session",
+            "start",
+            secret=credentials["adminSecret"],
+            type=2,
+            partnerId=credentials["partnerId"],
+            userId=user_id,
+            privileges=privileges,
+        )
 
     def widget_ks(self, partner_id: int) -> str:
         """An anonymous widget KS for ``_<partnerId>``."""
@@ -80,8 +86,7 @@ class JsonApi:
         """The ``KalturaSessionInfo`` of ``appToken.startSession`` done the documented way."""
         widget = self.widget_ks(partner_id)
         digest = hashlib.new(token["hashType"].lower(), (widget + token["token"]).encode())
-        return self.ok("appToken", "startSession", ks=widget, id=token["id"],
-                       tokenHash=digest.hexdigest(), **params)
+        return self.ok("appToken", "startSession", ks=widget, id=token["id"], tokenHash=digest.hexdigest(), **params)
 
 
 def is_error(result: Any) -> bool:

@@ -19,8 +19,7 @@ ALL_STATUSES = "-2,-1,0,1,2,4,7"
 PARTICIPANT = "pat@northwind.example"
 
 
-def user_ks(api: JsonApi, creds: dict, user_id: str | None,
-            token: str = "clientAppToken") -> str:
+def user_ks(api: JsonApi, creds: dict, user_id: str | None, token: str = "clientAppToken") -> str:
     """A KS for ``user_id`` from one of the demo App Tokens, minted the documented way."""
     params = {} if user_id is None else {"userId": user_id}
     return api.app_token_session(creds[token], creds["partnerId"], **params)["ks"]
@@ -28,8 +27,15 @@ def user_ks(api: JsonApi, creds: dict, user_id: str | None,
 
 def plain_user_ks(api: JsonApi, creds: dict, user_id: str, privileges: str = "") -> str:
     """A USER KS from ``session.start`` (no ``list:*`` unless given in ``privileges``)."""
-    return api.ok("session", "start", secret=creds["adminSecret"], type=0,
-                  partnerId=creds["partnerId"], userId=user_id, privileges=privileges)
+    return api.ok(
+        "session",
+        "start",
+        secret=creds["adminSecret"],
+        type=0,
+        partnerId=creds["partnerId"],
+        userId=user_id,
+        privileges=privileges,
+    )
 
 
 def list_page(api: JsonApi, ks: str, service: str = "media", **flt: Any) -> dict:
@@ -43,8 +49,7 @@ def list_all(api: JsonApi, ks: str, **flt: Any) -> list[dict]:
     objects: list[dict] = []
     index = 1
     while True:
-        page = api.ok("media", "list", ks=ks, filter=flt,
-                      pager={"pageSize": 500, "pageIndex": index})
+        page = api.ok("media", "list", ks=ks, filter=flt, pager={"pageSize": 500, "pageIndex": index})
         objects += page["objects"]
         if len(page["objects"]) < 500:
             assert len(objects) == page["totalCount"]
@@ -56,12 +61,10 @@ def ids(objects: list[dict]) -> set[str]:
     return {obj["id"] for obj in objects}
 
 
-def upload(url: str, ks: str, token_id: str, data: bytes, *, name: str = "blob",
-           **flags: Any) -> dict:
+def upload(url: str, ks: str, token_id: str, data: bytes, *, name: str = "blob", **flags: Any) -> dict:
     """``uploadToken.upload`` the way the official clients send files: a multipart ``json`` field
     with the parameters plus the file part."""
-    params = {"format": 1, "ks": ks, "uploadTokenId": token_id,
-              **{k: v for k, v in flags.items()}}
+    params = {"format": 1, "ks": ks, "uploadTokenId": token_id, **{k: v for k, v in flags.items()}}
     response = requests.post(
         f"{url}/api_v3/service/uploadToken/action/upload",
         data={"json": json.dumps(params)},
@@ -80,8 +83,7 @@ def upload_ok(url: str, ks: str, token_id: str, data: bytes, **flags: Any) -> di
 
 
 def new_token(api: JsonApi, ks: str, **fields: Any) -> dict:
-    return api.ok("uploadToken", "add", ks=ks,
-                  uploadToken={"objectType": "KalturaUploadToken", **fields})
+    return api.ok("uploadToken", "add", ks=ks, uploadToken={"objectType": "KalturaUploadToken", **fields})
 
 
 def add_entry(api: JsonApi, ks: str, **fields: Any) -> dict:
@@ -89,13 +91,16 @@ def add_entry(api: JsonApi, ks: str, **fields: Any) -> dict:
 
 
 def add_content(api: JsonApi, ks: str, entry_id: str, token_id: str) -> dict:
-    return api.call("media", "addContent", ks=ks, entryId=entry_id,
-                    resource={"objectType": "KalturaUploadedFileTokenResource",
-                              "token": token_id})
+    return api.call(
+        "media",
+        "addContent",
+        ks=ks,
+        entryId=entry_id,
+        resource={"objectType": "KalturaUploadedFileTokenResource", "token": token_id},
+    )
 
 
-def uploaded_entry(api: JsonApi, ks: str, data: bytes, *, file_name: str = "clip.mp4",
-                   **fields: Any) -> dict:
+def uploaded_entry(api: JsonApi, ks: str, data: bytes, *, file_name: str = "clip.mp4", **fields: Any) -> dict:
     """Upload ``data`` in one shot, create an entry and attach the file; returns the entry."""
     token = new_token(api, ks, fileName=file_name, fileSize=len(data))
     upload_ok(api.url, ks, token["id"], data, name=file_name)
@@ -117,12 +122,17 @@ def get(url: str, **kwargs: Any) -> requests.Response:
 def mp4_bytes(width: int, height: int, seconds: int, payload: int = 4096) -> bytes:
     """A minimal ISO-BMFF file (ftyp, moov with mvhd and a video track header, mdat) whose
     headers declare the given frame size and duration; enough for the sandbox's probe."""
+
     def box(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", 8 + len(body)) + kind + body
 
     mvhd = struct.pack(">B3xIIII", 0, 0, 0, 1000, seconds * 1000) + bytes(80)
-    tkhd = (struct.pack(">B3xIIIIIQ", 0, 0, 0, 1, 0, seconds * 1000, 0) + bytes(8)
-            + bytes(36) + struct.pack(">II", width << 16, height << 16))
+    tkhd = (
+        struct.pack(">B3xIIIIIQ", 0, 0, 0, 1, 0, seconds * 1000, 0)
+        + bytes(8)
+        + bytes(36)
+        + struct.pack(">II", width << 16, height << 16)
+    )
     moov = box(b"moov", box(b"mvhd", mvhd) + box(b"trak", box(b"tkhd", tkhd)))
     return box(b"ftyp", b"isom\x00\x00\x02\x00isomiso2mp41") + moov + box(b"mdat", bytes(payload))
 
@@ -139,9 +149,9 @@ def png_rows(data: bytes) -> list[bytes]:
     width, height = png_header(data)
     pos, idat = 8, b""
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         if kind == b"IDAT":
-            idat += data[pos + 8:pos + 8 + length]
+            idat += data[pos + 8 : pos + 8 + length]
         pos += 12 + length
     raw = zlib.decompress(idat)
     stride = width * 3 + 1
@@ -149,5 +159,5 @@ def png_rows(data: bytes) -> list[bytes]:
     rows = []
     for y in range(height):
         assert raw[y * stride] == 0
-        rows.append(raw[y * stride + 1:(y + 1) * stride])
+        rows.append(raw[y * stride + 1 : (y + 1) * stride])
     return rows

@@ -10,8 +10,16 @@ import pytest
 
 from tests.sandbox.conftest import JsonApi
 from tests.sandbox.media_support import (
-    ALL_STATUSES, PARTICIPANT, add_entry, get, list_all, mp4_bytes, png_header, png_rows,
-    uploaded_entry, user_ks,
+    ALL_STATUSES,
+    PARTICIPANT,
+    add_entry,
+    get,
+    list_all,
+    mp4_bytes,
+    png_header,
+    png_rows,
+    uploaded_entry,
+    user_ks,
 )
 
 MPD = "{urn:mpeg:dash:schema:mpd:2011}"
@@ -38,8 +46,7 @@ def video(api: JsonApi, ks: str) -> dict:
 def manifest_url(entry: dict, fmt: str, ks: str | None, ext: str) -> str:
     base = entry["dataUrl"].split("/playManifest/")[0]
     ks_part = f"/ks/{ks}" if ks else ""
-    return (f"{base}/playManifest/entryId/{entry['id']}/protocol/http/format/{fmt}"
-            f"{ks_part}/a.{ext}")
+    return f"{base}/playManifest/entryId/{entry['id']}/protocol/http/format/{fmt}{ks_part}/a.{ext}"
 
 
 def assert_external_error(response, code: int) -> None:
@@ -71,14 +78,13 @@ def test_thumbnail_has_the_requested_size(api, admin, width, height):
 def test_thumbnail_is_a_picture_not_a_blank(api, admin):
     entry = list_all(api, admin, mediaTypeEqual=2)[0]
     rows = png_rows(get(f"{entry['thumbnailUrl']}/width/200/height/120").content)
-    pixels = {row[i:i + 3] for row in rows for i in range(0, len(row), 3)}
+    pixels = {row[i : i + 3] for row in rows for i in range(0, len(row), 3)}
     assert len(pixels) > 50  # a gradient and a glyph, not one flat colour
     assert rows[0] != rows[-1]
 
 
 def test_thumbnail_sizes_from_one_side_or_none(api, admin):
-    entry = next(e for e in list_all(api, admin, mediaTypeEqual=1)
-                 if (e["width"], e["height"]) == (1920, 1080))
+    entry = next(e for e in list_all(api, admin, mediaTypeEqual=1) if (e["width"], e["height"]) == (1920, 1080))
     url = entry["thumbnailUrl"]
     assert png_header(get(f"{url}/width/320").content) == (320, 180)
     assert png_header(get(f"{url}/height/90").content) == (160, 90)
@@ -120,8 +126,7 @@ def test_hls_master_and_media_playlists(api, ks, video):
     assert response.status_code == 200
     lines = response.text.splitlines()
     assert lines[0] == "#EXTM3U"
-    variants = [(lines[i], lines[i + 1]) for i, line in enumerate(lines)
-                if line.startswith("#EXT-X-STREAM-INF:")]
+    variants = [(lines[i], lines[i + 1]) for i, line in enumerate(lines) if line.startswith("#EXT-X-STREAM-INF:")]
     assert len(variants) == len(ready_flavors(api, ks, video["id"]))
     for info, url in variants:
         assert "BANDWIDTH=" in info and "RESOLUTION=" in info
@@ -129,8 +134,7 @@ def test_hls_master_and_media_playlists(api, ks, video):
         assert media.status_code == 200, media.headers
         media_lines = media.text.splitlines()
         assert media_lines[0] == "#EXTM3U" and media_lines[-1] == "#EXT-X-ENDLIST"
-        durations = [float(line[8:].rstrip(",")) for line in media_lines
-                     if line.startswith("#EXTINF:")]
+        durations = [float(line[8:].rstrip(",")) for line in media_lines if line.startswith("#EXTINF:")]
         assert sum(durations) == pytest.approx(95.0)
 
 
@@ -139,11 +143,18 @@ def test_manifest_needs_an_entitled_session(api, creds, video):
     assert get(manifest_url(video, "mpegdash", None, "mpd")).status_code == 200
     # ... until it is in a members-only category the caller is not a member of.
     admin = api.admin_ks(creds)
-    design = next(e["categoriesIds"] for e in list_all(
-        api, api.admin_ks(creds, privileges="disableentitlement"), statusIn=ALL_STATUSES)
-        if e.get("categories") == "Hub Portal>Design Reviews")
-    api.ok("media", "update", ks=admin, entryId=video["id"],
-           mediaEntry={"objectType": "KalturaMediaEntry", "categoriesIds": design})
+    design = next(
+        e["categoriesIds"]
+        for e in list_all(api, api.admin_ks(creds, privileges="disableentitlement"), statusIn=ALL_STATUSES)
+        if e.get("categories") == "Hub Portal>Design Reviews"
+    )
+    api.ok(
+        "media",
+        "update",
+        ks=admin,
+        entryId=video["id"],
+        mediaEntry={"objectType": "KalturaMediaEntry", "categoriesIds": design},
+    )
     assert_external_error(get(manifest_url(video, "mpegdash", None, "mpd")), 1)
     outsider = user_ks(api, creds, "new.hire@northwind.example")
     assert_external_error(get(manifest_url(video, "mpegdash", outsider, "mpd")), 1)

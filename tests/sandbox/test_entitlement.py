@@ -14,7 +14,13 @@ from kaltura_sandbox.media_seed import DEMO_CATEGORIES, category_id
 from kaltura_sandbox.seed import DEMO_PRIVACY_CONTEXT
 from tests.sandbox.conftest import JsonApi
 from tests.sandbox.media_support import (
-    ALL_STATUSES, PARTICIPANT, add_entry, ids, list_all, plain_user_ks, user_ks,
+    ALL_STATUSES,
+    PARTICIPANT,
+    add_entry,
+    ids,
+    list_all,
+    plain_user_ks,
+    user_ks,
 )
 
 ALL, AUTHENTICATED, MEMBERS_ONLY = 1, 2, 3
@@ -36,7 +42,9 @@ def categories(creds: dict) -> dict[str, dict]:
     for index, spec in enumerate(DEMO_CATEGORIES):
         context = DEMO_PRIVACY_CONTEXT if spec.context is None else spec.context
         result[str(category_id(creds["partnerId"], index))] = {
-            "name": spec.name, "context": context, "privacy": spec.privacy,
+            "name": spec.name,
+            "context": context,
+            "privacy": spec.privacy,
             "members": set(spec.members),
         }
     return result
@@ -71,8 +79,7 @@ def test_the_same_listing_as_three_users(api, creds, facts, categories):
     for user in THREE_USERS:
         ks = user_ks(api, creds, user)  # the client App Token: enableentitlement, context, list:*
         got = ids(list_all(api, ks, statusIn=ALL_STATUSES, orderBy="-createdAt"))
-        expected = {e["id"] for e in facts
-                    if listed_by_section_5(e, user, DEMO_PRIVACY_CONTEXT, categories)}
+        expected = {e["id"] for e in facts if listed_by_section_5(e, user, DEMO_PRIVACY_CONTEXT, categories)}
         assert got == expected, user
         visible[user] = got
     pat, jordan, new = (visible[u] for u in THREE_USERS)
@@ -81,8 +88,9 @@ def test_the_same_listing_as_three_users(api, creds, facts, categories):
     assert pat - jordan and jordan - pat
     # Nobody sees uncategorised entries of other owners that were not shared with them.
     for user in THREE_USERS:
-        hidden = {e["id"] for e in facts if not entry_categories(e)
-                  and e["userId"] != user and user not in entitled_users(e)}
+        hidden = {
+            e["id"] for e in facts if not entry_categories(e) and e["userId"] != user and user not in entitled_users(e)
+        }
         assert hidden and not hidden & visible[user]
 
 
@@ -92,11 +100,20 @@ def test_what_makes_entries_visible_to_the_participant(api, creds, facts, catego
     by_reason = {
         "own": {e["id"] for e in facts if e["userId"] == PARTICIPANT},
         "shared": {e["id"] for e in facts if PARTICIPANT in entitled_users(e)},
-        "member": {e["id"] for e in facts if any(
-            PARTICIPANT in categories[c]["members"] and categories[c]["privacy"] == MEMBERS_ONLY
-            for c in entry_categories(e))},
-        "other context": {e["id"] for e in facts if entry_categories(e) and all(
-            categories[c]["context"] != DEMO_PRIVACY_CONTEXT for c in entry_categories(e))},
+        "member": {
+            e["id"]
+            for e in facts
+            if any(
+                PARTICIPANT in categories[c]["members"] and categories[c]["privacy"] == MEMBERS_ONLY
+                for c in entry_categories(e)
+            )
+        },
+        "other context": {
+            e["id"]
+            for e in facts
+            if entry_categories(e)
+            and all(categories[c]["context"] != DEMO_PRIVACY_CONTEXT for c in entry_categories(e))
+        },
     }
     assert by_reason["own"] and by_reason["shared"] and by_reason["member"]
     assert by_reason["own"] | by_reason["shared"] | by_reason["member"] <= got
@@ -117,12 +134,15 @@ def test_single_entry_rules(api, creds, categories):
     by_name = {c["name"]: cid for cid, c in categories.items()}
     made = {
         "uncategorised": add_entry(api, admin, name="Loose", mediaType=1, userId="jordan.lee"),
-        "leadership": add_entry(api, admin, name="Board notes", mediaType=1,
-                                userId="jordan.lee", categoriesIds=by_name["Leadership"]),
-        "training": add_entry(api, admin, name="How-to", mediaType=1, userId="jordan.lee",
-                              categoriesIds=by_name["Training"]),
-        "intranet": add_entry(api, admin, name="Elsewhere", mediaType=1, userId="jordan.lee",
-                              categoriesIds=by_name["Intranet"]),
+        "leadership": add_entry(
+            api, admin, name="Board notes", mediaType=1, userId="jordan.lee", categoriesIds=by_name["Leadership"]
+        ),
+        "training": add_entry(
+            api, admin, name="How-to", mediaType=1, userId="jordan.lee", categoriesIds=by_name["Training"]
+        ),
+        "intranet": add_entry(
+            api, admin, name="Elsewhere", mediaType=1, userId="jordan.lee", categoriesIds=by_name["Intranet"]
+        ),
     }
     expect = {  # (participant: member of Leadership, new user)
         "uncategorised": (True, True),  # no category: public for media.get (§5 asymmetry)
@@ -149,9 +169,15 @@ def test_entitled_users_share_an_entry(api, creds, categories):
     admin = api.admin_ks(creds)
     by_name = {c["name"]: cid for cid, c in categories.items()}
     for field in ("entitledUsersPublish", "entitledUsersView", "entitledUsersEdit"):
-        entry = add_entry(api, admin, name=f"Shared by {field}", mediaType=1,
-                          userId="maria.garcia", categoriesIds=by_name["Design Reviews"],
-                          **{field: NEW_USER})
+        entry = add_entry(
+            api,
+            admin,
+            name=f"Shared by {field}",
+            mediaType=1,
+            userId="maria.garcia",
+            categoriesIds=by_name["Design Reviews"],
+            **{field: NEW_USER},
+        )
         for user, sees in ((NEW_USER, True), (PARTICIPANT, False)):
             ks = user_ks(api, creds, user)
             listed = ids(list_all(api, ks, statusIn=ALL_STATUSES, idIn=entry["id"]))
@@ -173,11 +199,11 @@ def test_id_filters_lift_the_owner_restriction(api, creds, facts, categories):
     """With idIn each entry is checked on its own: a user without ``list:*`` (and without a
     privacy context) gets others' uncategorised entries, but not context-restricted ones."""
     ks = plain_user_ks(api, creds, PARTICIPANT)
-    others = [e for e in facts if e["userId"] != PARTICIPANT
-              and PARTICIPANT not in entitled_users(e)]
+    others = [e for e in facts if e["userId"] != PARTICIPANT and PARTICIPANT not in entitled_users(e)]
     loose = [e for e in others if not entry_categories(e)][:5]
-    restricted = [e for e in others if entry_categories(e)
-                  and all(categories[c]["context"] for c in entry_categories(e))][:5]
+    restricted = [
+        e for e in others if entry_categories(e) and all(categories[c]["context"] for c in entry_categories(e))
+    ][:5]
     wanted = ",".join(e["id"] for e in loose + restricted)
     got = ids(list_all(api, ks, statusIn=ALL_STATUSES, idIn=wanted))
     assert got == ids(loose)

@@ -13,8 +13,20 @@ import pytest
 
 from tests.sandbox.conftest import JsonApi, is_error
 from tests.sandbox.media_support import (
-    ALL_STATUSES, PARTICIPANT, add_content, add_entry, get, ids, list_all, list_page, mp4_bytes,
-    new_token, plain_user_ks, upload_ok, uploaded_entry, user_ks,
+    ALL_STATUSES,
+    PARTICIPANT,
+    add_content,
+    add_entry,
+    get,
+    ids,
+    list_all,
+    list_page,
+    mp4_bytes,
+    new_token,
+    plain_user_ks,
+    upload_ok,
+    uploaded_entry,
+    user_ks,
 )
 
 
@@ -55,9 +67,14 @@ def test_list_response_shape(api, admin):
     assert base["totalCount"] == page["totalCount"]
 
 
-@pytest.mark.parametrize("field, values", [
-    ("statusIn", "0,1,4"), ("statusIn", "-1,7"), ("statusEqual", "4"),
-])
+@pytest.mark.parametrize(
+    "field, values",
+    [
+        ("statusIn", "0,1,4"),
+        ("statusIn", "-1,7"),
+        ("statusEqual", "4"),
+    ],
+)
 def test_status_filters(api, admin, everything, field, values):
     wanted = {int(v) for v in values.split(",")}
     expected = {e["id"] for e in everything if e["status"] in wanted}
@@ -76,10 +93,12 @@ def test_media_type_filters(api, admin, everything):
 
 def test_base_entry_list_ignores_media_fields_of_a_base_filter(api, admin):
     all_ready = list_page(api, admin, service="baseEntry")["totalCount"]
-    ignored = api.ok("baseEntry", "list", ks=admin,
-                     filter={"objectType": "KalturaBaseEntryFilter", "mediaTypeEqual": 2})
-    honoured = api.ok("baseEntry", "list", ks=admin,
-                      filter={"objectType": "KalturaMediaEntryFilter", "mediaTypeEqual": 2})
+    ignored = api.ok(
+        "baseEntry", "list", ks=admin, filter={"objectType": "KalturaBaseEntryFilter", "mediaTypeEqual": 2}
+    )
+    honoured = api.ok(
+        "baseEntry", "list", ks=admin, filter={"objectType": "KalturaMediaEntryFilter", "mediaTypeEqual": 2}
+    )
     assert ignored["totalCount"] == all_ready
     assert 0 < honoured["totalCount"] < all_ready
 
@@ -109,8 +128,14 @@ def words(text: str | None) -> list[str]:
 
 def test_free_text_matches_words_and_prefixes_across_fields(api, admin, everything):
     def matches(entry: dict, term: str) -> bool:
-        fields = [entry["name"], entry["tags"], entry.get("description"), entry["id"],
-                  entry.get("referenceId"), entry["userId"]]
+        fields = [
+            entry["name"],
+            entry["tags"],
+            entry.get("description"),
+            entry["id"],
+            entry.get("referenceId"),
+            entry["userId"],
+        ]
         return any(w.startswith(term) for f in fields for w in words(f))
 
     for term in ("drone", "ware", "jordan"):
@@ -125,8 +150,7 @@ def test_free_text_matches_words_and_prefixes_across_fields(api, admin, everythi
     got = list_all(api, admin, statusIn=ALL_STATUSES, freeText="harbour,podcast")
     assert ids(got) == either
     target = everything[7]
-    assert ids(list_all(api, admin, statusIn=ALL_STATUSES, freeText=target["id"])) == {
-        target["id"]}
+    assert ids(list_all(api, admin, statusIn=ALL_STATUSES, freeText=target["id"])) == {target["id"]}
 
 
 def test_name_like_searches_names_only(api, admin, everything):
@@ -137,27 +161,23 @@ def test_name_like_searches_names_only(api, admin, everything):
 
 def test_id_user_and_reference_filters(api, admin, everything):
     sample = everything[:5]
-    assert ids(list_all(api, admin, statusIn=ALL_STATUSES,
-                        idIn=",".join(e["id"] for e in sample))) == ids(sample)
-    assert ids(list_all(api, admin, statusIn=ALL_STATUSES, idEqual=sample[2]["id"])) == {
-        sample[2]["id"]}
+    assert ids(list_all(api, admin, statusIn=ALL_STATUSES, idIn=",".join(e["id"] for e in sample))) == ids(sample)
+    assert ids(list_all(api, admin, statusIn=ALL_STATUSES, idEqual=sample[2]["id"])) == {sample[2]["id"]}
     owner = sample[0]["userId"]
     assert ids(list_all(api, admin, statusIn=ALL_STATUSES, userIdEqual=owner)) == {
-        e["id"] for e in everything if e["userId"] == owner}
+        e["id"] for e in everything if e["userId"] == owner
+    }
     assert list_all(api, admin, userIdEqual="no.such.user") == []
     with_reference = next(e for e in everything if e.get("referenceId"))
-    got = list_all(api, admin, statusIn=ALL_STATUSES,
-                   referenceIdEqual=with_reference["referenceId"])
+    got = list_all(api, admin, statusIn=ALL_STATUSES, referenceIdEqual=with_reference["referenceId"])
     assert ids(got) == {with_reference["id"]}
 
 
 def test_category_filter(api, admin, everything):
     category = next(e["categoriesIds"].split(",")[0] for e in everything if e.get("categoriesIds"))
-    other = next(c for e in everything for c in e.get("categoriesIds", "").split(",")
-                 if c and c != category)
+    other = next(c for e in everything for c in e.get("categoriesIds", "").split(",") if c and c != category)
     for wanted in ({category}, {category, other}):
-        expected = {e["id"] for e in everything
-                    if wanted & set(e.get("categoriesIds", "").split(","))}
+        expected = {e["id"] for e in everything if wanted & set(e.get("categoriesIds", "").split(","))}
         got = list_all(api, admin, statusIn=ALL_STATUSES, categoriesIdsMatchOr=",".join(wanted))
         assert ids(got) == expected
 
@@ -166,14 +186,12 @@ def test_created_at_range_absolute_and_relative(api, admin, everything):
     times = sorted(e["createdAt"] for e in everything)
     low, high = times[len(times) // 4], times[3 * len(times) // 4]
     expected = {e["id"] for e in everything if low <= e["createdAt"] <= high}
-    got = list_all(api, admin, statusIn=ALL_STATUSES, createdAtGreaterThanOrEqual=low,
-                   createdAtLessThanOrEqual=high)
+    got = list_all(api, admin, statusIn=ALL_STATUSES, createdAtGreaterThanOrEqual=low, createdAtLessThanOrEqual=high)
     assert ids(got) == expected
     # Values within ten years of zero are relative to now: -30 days means "the last 30 days".
     now = int(time.time())
     recent = {e["id"] for e in everything if e["createdAt"] >= now - 30 * 86400 + 60}
-    got = ids(list_all(api, admin, statusIn=ALL_STATUSES,
-                       createdAtGreaterThanOrEqual=-30 * 86400))
+    got = ids(list_all(api, admin, statusIn=ALL_STATUSES, createdAtGreaterThanOrEqual=-30 * 86400))
     assert recent <= got
     assert len(got - recent) <= len(everything) // 50  # only entries right at the boundary
 
@@ -195,14 +213,12 @@ def test_pages_are_one_based_and_partition_the_list(api, admin):
     full = [o["id"] for o in list_all(api, admin, orderBy="-createdAt")]
     pages = []
     for index in (1, 2, 3):
-        page = list_page(api, admin, orderBy="-createdAt",
-                         pager={"pageSize": 40, "pageIndex": index})
+        page = list_page(api, admin, orderBy="-createdAt", pager={"pageSize": 40, "pageIndex": index})
         assert page["totalCount"] == len(full)
         pages += [o["id"] for o in page["objects"]]
     assert pages == full[:120]
     for index in (0, -3):  # a page index below 1 is page 1
-        page = list_page(api, admin, orderBy="-createdAt",
-                         pager={"pageSize": 40, "pageIndex": index})
+        page = list_page(api, admin, orderBy="-createdAt", pager={"pageSize": 40, "pageIndex": index})
         assert [o["id"] for o in page["objects"]] == full[:40]
     default = list_page(api, admin, orderBy="-createdAt", pager={})
     assert [o["id"] for o in default["objects"]] == full[:30]
@@ -221,8 +237,11 @@ def test_page_size_is_clamped_to_500(api, sandbox, creds):
 def test_deep_paging_fails_at_offset_10000(api, admin):
     last_allowed = list_page(api, admin, pager={"pageSize": 500, "pageIndex": 20})
     assert last_allowed["objects"] == [] and last_allowed["totalCount"] > 0
-    for pager in ({"pageSize": 500, "pageIndex": 21}, {"pageSize": 30, "pageIndex": 335},
-                  {"pageSize": 1, "pageIndex": 10001}):
+    for pager in (
+        {"pageSize": 500, "pageIndex": 21},
+        {"pageSize": 30, "pageIndex": 335},
+        {"pageSize": 1, "pageIndex": 10001},
+    ):
         error = api.error("media", "list", ks=admin, pager=pager)
         assert error["code"] == "QUERY_EXCEEDED_MAX_MATCHES_ALLOWED"
         assert error["message"] == "Unable to generate list. max matches value was reached"
@@ -259,8 +278,15 @@ def test_get_returns_the_entry_and_not_found_errors(api, admin, everything):
 
 def test_add_creates_a_no_content_entry_with_normalised_tags(api, creds):
     ks = user_ks(api, creds, PARTICIPANT)
-    entry = add_entry(api, ks, name="Launch teaser", description="first cut", mediaType=1,
-                      tags="360,VR, a ,vr,Drone", referenceId="ext-42")
+    entry = add_entry(
+        api,
+        ks,
+        name="Launch teaser",
+        description="first cut",
+        mediaType=1,
+        tags="360,VR, a ,vr,Drone",
+        referenceId="ext-42",
+    )
     assert entry["status"] == 7
     assert entry["userId"] == PARTICIPANT and entry["creatorId"] == PARTICIPANT
     assert entry["tags"] == "360, vr, drone"
@@ -272,10 +298,10 @@ def test_add_owner_rules(api, creds, admin):
     ks = user_ks(api, creds, PARTICIPANT)
     same = add_entry(api, ks, name="mine", mediaType=2, userId=PARTICIPANT)
     assert same["userId"] == PARTICIPANT
-    error = api.error("media", "add", ks=ks, entry={"objectType": "KalturaMediaEntry",
-                                                   "name": "theirs", "userId": "jordan.lee"})
-    assert (error["code"], error["args"]) == ("INVALID_KS", {"KSID": "", "ERR_CODE": "-4",
-                                                             "ERR_DESC": "INVALID_TYPE"})
+    error = api.error(
+        "media", "add", ks=ks, entry={"objectType": "KalturaMediaEntry", "name": "theirs", "userId": "jordan.lee"}
+    )
+    assert (error["code"], error["args"]) == ("INVALID_KS", {"KSID": "", "ERR_CODE": "-4", "ERR_DESC": "INVALID_TYPE"})
     # An ADMIN session may give the entry to anyone; an unknown user is created on the way.
     made = add_entry(api, admin, name="for a new hire", mediaType=1, userId="new.hire@example.com")
     assert made["userId"] == "new.hire@example.com"
@@ -286,40 +312,63 @@ def test_add_owner_rules(api, creds, admin):
 def test_add_rejects_readonly_and_admin_only_properties(api, creds):
     ks = user_ks(api, creds, PARTICIPANT)
     for field, value in (("status", 2), ("plays", 5), ("id", "0_abcdefgh")):
-        error = api.error("media", "add", ks=ks,
-                          entry={"objectType": "KalturaMediaEntry", field: value})
+        error = api.error("media", "add", ks=ks, entry={"objectType": "KalturaMediaEntry", field: value})
         assert error["code"] == "PROPERTY_VALIDATION_NOT_UPDATABLE"
         assert error["args"] == {"PROP_NAME": field}
-    error = api.error("media", "add", ks=ks,
-                      entry={"objectType": "KalturaMediaEntry", "adminTags": "x1"})
+    error = api.error("media", "add", ks=ks, entry={"objectType": "KalturaMediaEntry", "adminTags": "x1"})
     assert error["code"] == "PROPERTY_VALIDATION_ADMIN_PROPERTY"
 
 
 def test_update_changes_only_what_is_sent(api, creds, admin):
     ks = user_ks(api, creds, PARTICIPANT)
     entry = add_entry(api, ks, name="Draft", description="keep me", mediaType=1, tags="a1,b2")
-    updated = api.ok("media", "update", ks=ks, entryId=entry["id"],
-                     mediaEntry={"objectType": "KalturaMediaEntry", "name": "Final",
-                                 "tags": "B2, c3 ,360"})
+    updated = api.ok(
+        "media",
+        "update",
+        ks=ks,
+        entryId=entry["id"],
+        mediaEntry={"objectType": "KalturaMediaEntry", "name": "Final", "tags": "B2, c3 ,360"},
+    )
     assert updated["name"] == "Final"
     assert updated["description"] == "keep me"
     assert updated["tags"] == "b2, c3, 360"
     assert updated["updatedAt"] >= entry["updatedAt"]
-    error = api.error("media", "update", ks=ks, entryId=entry["id"],
-                      mediaEntry={"objectType": "KalturaMediaEntry", "mediaType": 2})
+    error = api.error(
+        "media", "update", ks=ks, entryId=entry["id"], mediaEntry={"objectType": "KalturaMediaEntry", "mediaType": 2}
+    )
     assert error["code"] == "PROPERTY_VALIDATION_NOT_UPDATABLE"
     # Someone else's entry: INVALID_KS -4 for a user; fine for an ADMIN session.
     other = user_ks(api, creds, "jordan.lee")
     theirs = add_entry(api, other, name="Jordan's", mediaType=1)
-    api.ok("media", "update", ks=admin, entryId=theirs["id"],
-           mediaEntry={"objectType": "KalturaMediaEntry", "entitledUsersView": PARTICIPANT})
-    error = api.error("media", "update", ks=ks, entryId=theirs["id"],
-                      mediaEntry={"objectType": "KalturaMediaEntry", "name": "mine now"})
+    api.ok(
+        "media",
+        "update",
+        ks=admin,
+        entryId=theirs["id"],
+        mediaEntry={"objectType": "KalturaMediaEntry", "entitledUsersView": PARTICIPANT},
+    )
+    error = api.error(
+        "media",
+        "update",
+        ks=ks,
+        entryId=theirs["id"],
+        mediaEntry={"objectType": "KalturaMediaEntry", "name": "mine now"},
+    )
     assert error["code"] == "INVALID_KS" and error["args"]["ERR_CODE"] == "-4"
-    api.ok("media", "update", ks=admin, entryId=theirs["id"],
-           mediaEntry={"objectType": "KalturaMediaEntry", "entitledUsersEdit": PARTICIPANT})
-    edited = api.ok("media", "update", ks=ks, entryId=theirs["id"],
-                    mediaEntry={"objectType": "KalturaMediaEntry", "name": "co-edited"})
+    api.ok(
+        "media",
+        "update",
+        ks=admin,
+        entryId=theirs["id"],
+        mediaEntry={"objectType": "KalturaMediaEntry", "entitledUsersEdit": PARTICIPANT},
+    )
+    edited = api.ok(
+        "media",
+        "update",
+        ks=ks,
+        entryId=theirs["id"],
+        mediaEntry={"objectType": "KalturaMediaEntry", "name": "co-edited"},
+    )
     assert edited["name"] == "co-edited"
 
 
@@ -344,8 +393,13 @@ def flavors(api: JsonApi, ks: str, entry_id: str) -> list[dict]:
 
 def test_image_is_ready_right_after_add_content(api, creds):
     ks = user_ks(api, creds, PARTICIPANT)
-    png = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + (640).to_bytes(4, "big") + (
-        480).to_bytes(4, "big") + b"\x08\x02\x00\x00\x00" + bytes(40)
+    png = (
+        bytes.fromhex("89504e470d0a1a0a0000000d49484452")
+        + (640).to_bytes(4, "big")
+        + (480).to_bytes(4, "big")
+        + b"\x08\x02\x00\x00\x00"
+        + bytes(40)
+    )
     entry = uploaded_entry(api, ks, png, file_name="photo.png", mediaType=2, name="Photo")
     assert entry["status"] == 2
     assert (entry["width"], entry["height"]) == (640, 480)
@@ -403,8 +457,13 @@ def test_add_content_errors(api, creds):
     entry = add_entry(api, ks, name="Needs content", mediaType=1)
     error = add_content(api, ks, entry["id"], "0_" + "0" * 32)
     assert error["code"] == "UPLOAD_TOKEN_NOT_FOUND"
-    error = api.call("media", "addContent", ks=ks, entryId=entry["id"],
-                     resource={"objectType": "KalturaUrlResource", "url": "http://x/y.mp4"})
+    error = api.call(
+        "media",
+        "addContent",
+        ks=ks,
+        entryId=entry["id"],
+        resource={"objectType": "KalturaUrlResource", "url": "http://x/y.mp4"},
+    )
     assert error["code"] == "RESOURCE_TYPE_NOT_SUPPORTED"
     done = uploaded_entry(api, ks, mp4_bytes(640, 360, 5))
     token = new_token(api, ks, fileName="again.mp4")
@@ -433,8 +492,7 @@ def test_four_k_switch(api, creds, sandbox, admin):
         assert (max(visible.values()) >= 2160) is has_4k
         assert any(visible[i] >= 2160 for i in profile_ids) is has_4k
         entry = uploaded_entry(api, admin, mp4_bytes(3840, 2160, 20), name=f"UHD {has_4k}")
-        by_height = {f["height"]: f["status"] for f in flavors(api, admin, entry["id"])
-                     if not f["isOriginal"]}
+        by_height = {f["height"]: f["status"] for f in flavors(api, admin, entry["id"]) if not f["isOriginal"]}
         assert by_height.get(2160) == (2 if has_4k else None)
         assert by_height[1080] == 2
     sandbox.control("partner", has_4k=True)
@@ -453,8 +511,7 @@ def test_conversion_profiles_need_an_admin_role(api, creds, admin):
 def test_flavor_asset_list_of_seeded_video(api, admin, everything):
     video = next(e for e in everything if e["mediaType"] == 1 and e["status"] == 2)
     assets = flavors(api, admin, video["id"])
-    assert [f["flavorParamsId"] for f in assets] == [
-        int(i) for i in video["flavorParamsIds"].split(",")]
+    assert [f["flavorParamsId"] for f in assets] == [int(i) for i in video["flavorParamsIds"].split(",")]
     assert all(f["entryId"] == video["id"] for f in assets)
     again = flavors(api, admin, video["id"])
     assert [f["id"] for f in again] == [f["id"] for f in assets]

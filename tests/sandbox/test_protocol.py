@@ -59,46 +59,58 @@ def assert_no_nulls(value: Any) -> None:
 def test_path_query_and_case_insensitive_forms_agree(sandbox, admin):
     forms = [
         ("/api_v3/service/user/action/get", {"format": "1", "ks": admin, "userId": "li.wei"}),
-        ("/api_v3/index.php", {"service": "USER", "action": "Get", "format": "1", "ks": admin,
-                               "userId": "li.wei"}),
-        ("/api_v3/", {"service": "user", "action": "get", "format": "1", "ks": admin,
-                      "userId": "li.wei"}),
+        ("/api_v3/index.php", {"service": "USER", "action": "Get", "format": "1", "ks": admin, "userId": "li.wei"}),
+        ("/api_v3/", {"service": "user", "action": "get", "format": "1", "ks": admin, "userId": "li.wei"}),
     ]
-    answers = [requests.get(sandbox.url + path, params=query, timeout=30).json()
-               for path, query in forms]
+    answers = [requests.get(sandbox.url + path, params=query, timeout=30).json() for path, query in forms]
     assert answers[0]["id"] == "li.wei"
     assert answers[1] == answers[0] == answers[2]
 
 
 def test_json_body_needs_exactly_application_json(sandbox, creds):
     body = json.dumps({"format": 1, "widgetId": f"_{creds['partnerId']}"})
-    exact = post(sandbox.url, "/api_v3/service/session/action/startWidgetSession", data=body,
-                 headers={"Content-Type": "application/json"})
+    exact = post(
+        sandbox.url,
+        "/api_v3/service/session/action/startWidgetSession",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
     assert exact.json()["objectType"] == "KalturaStartWidgetSessionResponse"
-    charset = post(sandbox.url, "/api_v3/service/session/action/startWidgetSession?format=1",
-                   data=body, headers={"Content-Type": "application/json; charset=utf-8"})
+    charset = post(
+        sandbox.url,
+        "/api_v3/service/session/action/startWidgetSession?format=1",
+        data=body,
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
     assert charset.json()["code"] == "MISSING_MANDATORY_PARAMETER"
     assert charset.json()["args"] == {"PARAM_NAME": "widgetId"}
 
 
 def test_query_overrides_body_and_multipart_json_field(sandbox, admin):
-    overridden = post(sandbox.url, "/api_v3/service/user/action/get?userId=li.wei",
-                      json={"format": 1, "ks": admin, "userId": "jordan.lee"})
+    overridden = post(
+        sandbox.url,
+        "/api_v3/service/user/action/get?userId=li.wei",
+        json={"format": 1, "ks": admin, "userId": "jordan.lee"},
+    )
     assert overridden.json()["id"] == "li.wei"
-    multipart = post(sandbox.url, "/api_v3/service/user/action/get",
-                     files={"json": (None, json.dumps({"format": "1", "ks": admin,
-                                                       "userId": "maria.garcia"}))})
+    multipart = post(
+        sandbox.url,
+        "/api_v3/service/user/action/get",
+        files={"json": (None, json.dumps({"format": "1", "ks": admin, "userId": "maria.garcia"}))},
+    )
     assert multipart.json()["id"] == "maria.garcia"
 
 
 def test_colon_and_bracket_flattening(sandbox, admin):
     for key in ("filter:idEqual", "filter[idEqual]"):
-        answer = post(sandbox.url, "/api_v3/service/user/action/list",
-                      data={"format": "1", "ks": admin, key: "priya.nair"}).json()
+        answer = post(
+            sandbox.url, "/api_v3/service/user/action/list", data={"format": "1", "ks": admin, key: "priya.nair"}
+        ).json()
         assert [u["id"] for u in answer["objects"]] == ["priya.nair"], key
         assert answer["totalCount"] == 1
-    flat_json = post(sandbox.url, "/api_v3/service/user/action/list",
-                     json={"format": 1, "ks": admin, "filter:idEqual": "li.wei"}).json()
+    flat_json = post(
+        sandbox.url, "/api_v3/service/user/action/list", json={"format": 1, "ks": admin, "filter:idEqual": "li.wei"}
+    ).json()
     assert [u["id"] for u in flat_json["objects"]] == ["li.wei"]
 
 
@@ -129,9 +141,15 @@ def test_scalar_and_void_results_are_bare_json(api, admin):
 
 
 def test_json_escapes_slashes_like_php(sandbox, admin):
-    response = post(sandbox.url, "/api_v3/service/user/action/add", json={
-        "format": 1, "ks": admin,
-        "user": {"objectType": "KalturaUser", "id": "slash.user", "description": "a/b é"}})
+    response = post(
+        sandbox.url,
+        "/api_v3/service/user/action/add",
+        json={
+            "format": 1,
+            "ks": admin,
+            "user": {"objectType": "KalturaUser", "id": "slash.user", "description": "a/b é"},
+        },
+    )
     assert '"description":"a\\/b \\u00e9"' in response.text
     assert response.json()["description"] == "a/b é"
 
@@ -141,15 +159,16 @@ def test_errors_are_in_band_with_args_object_or_empty_array(api, admin):
     assert list(no_args) == ["code", "message", "objectType", "args"]
     assert no_args["args"] == []
     unknown = api.error("nosuchservice", "list")
-    assert unknown == {"code": "SERVICE_DOES_NOT_EXISTS",
-                       "message": 'Service "nosuchservice" does not exists',
-                       "objectType": "KalturaAPIException",
-                       "args": {"SRV_NAME": "nosuchservice"}}
+    assert unknown == {
+        "code": "SERVICE_DOES_NOT_EXISTS",
+        "message": 'Service "nosuchservice" does not exists',
+        "objectType": "KalturaAPIException",
+        "args": {"SRV_NAME": "nosuchservice"},
+    }
 
 
 def test_xml_is_the_default_format(sandbox, admin):
-    response = post(sandbox.url, "/api_v3/service/user/action/get",
-                    data={"ks": admin, "userId": "li.wei"})
+    response = post(sandbox.url, "/api_v3/service/user/action/get", data={"ks": admin, "userId": "li.wei"})
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/xml")
     root = ET.fromstring(response.content)
     assert root.tag == "xml" and [child.tag for child in root] == ["result", "executionTime"]
@@ -162,8 +181,7 @@ def test_xml_is_the_default_format(sandbox, admin):
 
 
 def test_xml_errors_and_ignore_null(sandbox, admin):
-    error = post(sandbox.url, "/api_v3/service/user/action/get",
-                 data={"ks": admin, "userId": "nobody", "format": "2"})
+    error = post(sandbox.url, "/api_v3/service/user/action/get", data={"ks": admin, "userId": "nobody", "format": "2"})
     node = ET.fromstring(error.content).find("result/error")
     assert node.findtext("code") == "INVALID_USER_ID"
     assert node.findtext("message") == "Invalid user id"
@@ -171,9 +189,13 @@ def test_xml_errors_and_ignore_null(sandbox, admin):
     args = post(sandbox.url, "/api_v3/service/foo/action/bar", data={"format": "2"})
     item = ET.fromstring(args.content).find("result/error/args/item")
     assert [item.findtext(tag) for tag in ("objectType", "name", "value")] == [
-        "KalturaApiExceptionArg", "SRV_NAME", "foo"]
-    lean = post(sandbox.url, "/api_v3/service/user/action/get",
-                data={"ks": admin, "userId": "li.wei", "ignoreNull": "1"})
+        "KalturaApiExceptionArg",
+        "SRV_NAME",
+        "foo",
+    ]
+    lean = post(
+        sandbox.url, "/api_v3/service/user/action/get", data={"ks": admin, "userId": "li.wei", "ignoreNull": "1"}
+    )
     assert ET.fromstring(lean.content).find("result/description") is None
 
 
@@ -202,21 +224,26 @@ def test_wrong_types(api, admin, creds):
     # Integers are cast like PHP's (int): junk becomes 0, which is simply a small page.
     cast = api.ok("user", "list", ks=admin, pager={"pageSize": "2abc"})
     assert len(cast["objects"]) == 2
-    bad_char = api.error("user", "add", ks=admin,
-                         user={"objectType": "KalturaUser", "id": "ctl", "description": "a\x01b"})
+    bad_char = api.error(
+        "user", "add", ks=admin, user={"objectType": "KalturaUser", "id": "ctl", "description": "a\x01b"}
+    )
     assert bad_char["code"] == "INVALID_PARAMETER_CHAR"
 
 
-@pytest.mark.parametrize(("body", "content_type"), [
-    (b"{not json", "application/json"),
-    (b"[1, 2]", "application/json"),
-    (b"--xyz\r\nContent-Disposition: form-data; name=\"ks\"\r\n\r\nabc", "multipart/form-data; boundary=xyz"),
-    (b"\xff\xfe\x00garbage", "application/x-www-form-urlencoded"),
-    (b"\x00" * 1000, "application/octet-stream"),
-])
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"{not json", "application/json"),
+        (b"[1, 2]", "application/json"),
+        (b'--xyz\r\nContent-Disposition: form-data; name="ks"\r\n\r\nabc', "multipart/form-data; boundary=xyz"),
+        (b"\xff\xfe\x00garbage", "application/x-www-form-urlencoded"),
+        (b"\x00" * 1000, "application/octet-stream"),
+    ],
+)
 def test_garbage_requests_get_in_band_answers(sandbox, body, content_type):
-    response = post(sandbox.url, "/api_v3/service/user/action/get?format=1", data=body,
-                    headers={"Content-Type": content_type})
+    response = post(
+        sandbox.url, "/api_v3/service/user/action/get?format=1", data=body, headers={"Content-Type": content_type}
+    )
     assert response.status_code == 200
     assert is_error(response.json())
     assert "Traceback" not in response.text
@@ -234,16 +261,23 @@ def test_unknown_format_gives_an_empty_body_with_headers(sandbox):
 
 
 def test_multirequest_json_zero_based_with_references(sandbox, admin):
-    response = post(sandbox.url, "/api_v3/service/multirequest", json={
-        "format": 1, "ks": admin,
-        "0": {"service": "user", "action": "add",
-              "user": {"objectType": "KalturaUser", "id": "mr.one", "email": "mr1@example.com"}},
-        "1": {"service": "user", "action": "get", "userId": "{1:result:id}"},
-        "2": {"service": "user", "action": "get", "userId": "nobody"},
-        "3": {"service": "user", "action": "list",
-              "filter": {"idIn": "{1:result:id},li.wei", "orderBy": "+id"}},
-        "4": {"service": "appToken", "action": "list", "format": 2},
-    })
+    response = post(
+        sandbox.url,
+        "/api_v3/service/multirequest",
+        json={
+            "format": 1,
+            "ks": admin,
+            "0": {
+                "service": "user",
+                "action": "add",
+                "user": {"objectType": "KalturaUser", "id": "mr.one", "email": "mr1@example.com"},
+            },
+            "1": {"service": "user", "action": "get", "userId": "{1:result:id}"},
+            "2": {"service": "user", "action": "get", "userId": "nobody"},
+            "3": {"service": "user", "action": "list", "filter": {"idIn": "{1:result:id},li.wei", "orderBy": "+id"}},
+            "4": {"service": "appToken", "action": "list", "format": 2},
+        },
+    )
     results = response.json()
     assert isinstance(results, list) and len(results) == 5
     assert results[0]["id"] == results[1]["id"] == "mr.one"
@@ -254,23 +288,46 @@ def test_multirequest_json_zero_based_with_references(sandbox, admin):
 
 
 def test_multirequest_form_one_based_all_join_and_stop(sandbox, admin):
-    results = post(sandbox.url, "/api_v3/service/multirequest", data={
-        "format": "1", "ks": admin,
-        "1:service": "user", "1:action": "list", "1:filter:idIn": "li.wei,maria.garcia",
-        "1:filter:orderBy": "+id",
-        "2:service": "user", "2:action": "list", "2:filter:idIn": "{1:result:objects:_all:id}",
-        "3:service": "user", "3:action": "get", "3:userId": "{1:result:objects:1:id}",
-        "5:service": "user", "5:action": "get", "5:userId": "li.wei",
-    }).json()
+    results = post(
+        sandbox.url,
+        "/api_v3/service/multirequest",
+        data={
+            "format": "1",
+            "ks": admin,
+            "1:service": "user",
+            "1:action": "list",
+            "1:filter:idIn": "li.wei,maria.garcia",
+            "1:filter:orderBy": "+id",
+            "2:service": "user",
+            "2:action": "list",
+            "2:filter:idIn": "{1:result:objects:_all:id}",
+            "3:service": "user",
+            "3:action": "get",
+            "3:userId": "{1:result:objects:1:id}",
+            "5:service": "user",
+            "5:action": "get",
+            "5:userId": "li.wei",
+        },
+    ).json()
     assert len(results) == 3  # index 4 is missing: the walk stops there
     assert results[1]["totalCount"] == 2
     assert results[2]["id"] == "maria.garcia"
 
 
 def test_multirequest_xml_items(sandbox, admin):
-    response = post(sandbox.url, "/api_v3/service/multirequest", data={
-        "ks": admin, "1:service": "user", "1:action": "get", "1:userId": "li.wei",
-        "2:service": "user", "2:action": "get", "2:userId": "nobody"})
+    response = post(
+        sandbox.url,
+        "/api_v3/service/multirequest",
+        data={
+            "ks": admin,
+            "1:service": "user",
+            "1:action": "get",
+            "1:userId": "li.wei",
+            "2:service": "user",
+            "2:action": "get",
+            "2:userId": "nobody",
+        },
+    )
     items = ET.fromstring(response.content).findall("result/item")
     assert items[0].findtext("objectType") == "KalturaUser"
     assert items[1].findtext("error/code") == "INVALID_USER_ID"
@@ -283,15 +340,19 @@ def test_multirequest_xml_items(sandbox, admin):
 
 def test_cors_preflight_and_exposed_headers(sandbox):
     preflight = requests.options(
-        sandbox.url + "/api_v3/service/uploadToken/action/upload", timeout=30,
-        headers={"Origin": "http://localhost:5000", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type,x-custom"})
+        sandbox.url + "/api_v3/service/uploadToken/action/upload",
+        timeout=30,
+        headers={
+            "Origin": "http://localhost:5000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-custom",
+        },
+    )
     assert preflight.status_code == 200
     assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
     assert preflight.headers["Access-Control-Allow-Headers"] == "content-type,x-custom"
-    answer = post(sandbox.url, "/api_v3/service/foo/action/bar?format=1",
-                  headers={"Origin": "http://localhost:5000"})
+    answer = post(sandbox.url, "/api_v3/service/foo/action/bar?format=1", headers={"Origin": "http://localhost:5000"})
     assert answer.headers["Access-Control-Allow-Origin"] == "*"
     assert "X-Kaltura" in answer.headers["Access-Control-Expose-Headers"]
 
@@ -302,8 +363,7 @@ def test_cors_preflight_and_exposed_headers(sandbox):
 
 
 def test_fault_api_error_then_normal(sandbox_reset, api, admin):
-    sandbox_reset.control("fault", action="user.get", count=2, kind="api_error",
-                          code="LOCK_TIMED_OUT")
+    sandbox_reset.control("fault", action="user.get", count=2, kind="api_error", code="LOCK_TIMED_OUT")
     codes = [api.call("user", "get", ks=admin, userId="li.wei").get("code") for _ in range(3)]
     assert codes == ["LOCK_TIMED_OUT", "LOCK_TIMED_OUT", None]
 
@@ -327,8 +387,7 @@ def test_latency_on_one_action(sandbox_reset, admin):
     url = sandbox_reset.url + "/api_v3/service/user/action/get"
     with pytest.raises(requests.exceptions.ReadTimeout):
         requests.get(url, params={"format": "1", "ks": admin}, timeout=0.5)
-    other = requests.get(sandbox_reset.url + "/api_v3/service/system/action/ping?format=1",
-                         timeout=3)
+    other = requests.get(sandbox_reset.url + "/api_v3/service/system/action/ping?format=1", timeout=3)
     assert other.json() is True
     sandbox_reset.control("latency", seconds=0, action="user.get")
 
@@ -345,8 +404,7 @@ def test_call_counters(sandbox_reset, api, admin):
     sandbox_reset.control("calls/reset")
     api.call("user", "get", ks=admin, userId="li.wei")
     api.call("USER", "GET", ks=admin, userId="li.wei")
-    post(sandbox_reset.url, "/api_v3/service/multirequest", data={
-        "ks": admin, "1:service": "user", "1:action": "list"})
+    post(sandbox_reset.url, "/api_v3/service/multirequest", data={"ks": admin, "1:service": "user", "1:action": "list"})
     assert sandbox_reset.calls() == {"multirequest": 1, "user.get": 2, "user.list": 1}
     sandbox_reset.control("calls/reset")
     assert sandbox_reset.calls() == {}
@@ -361,8 +419,9 @@ def test_reset_discards_changes(sandbox_reset, api, admin):
 
 def test_partner_switch_and_bad_control_input(sandbox_reset):
     assert sandbox_reset.control("partner", has_4k=False)["ok"] is True
-    response = requests.post(sandbox_reset.url + "/__control/fault", json={"action": "x",
-                             "kind": "meltdown"}, timeout=30)
+    response = requests.post(
+        sandbox_reset.url + "/__control/fault", json={"action": "x", "kind": "meltdown"}, timeout=30
+    )
     assert response.status_code == 400
     assert requests.get(sandbox_reset.url + "/__control/nothing", timeout=30).status_code == 404
 
@@ -373,8 +432,9 @@ def test_partner_switch_and_bad_control_input(sandbox_reset):
 
 
 def run_cli(*args: str) -> dict:
-    output = subprocess.run([sys.executable, "-m", "kaltura_sandbox", *args], check=True,
-                            capture_output=True, timeout=120, cwd=ROOT).stdout
+    output = subprocess.run(
+        [sys.executable, "-m", "kaltura_sandbox", *args], check=True, capture_output=True, timeout=120, cwd=ROOT
+    ).stdout
     return json.loads(output)
 
 

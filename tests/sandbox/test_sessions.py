@@ -35,16 +35,21 @@ def token_hash(hash_type: str, ks: str, token: str) -> str:
 
 
 def add_token(api: JsonApi, admin: str, **fields) -> dict:
-    token = api.ok("appToken", "add", ks=admin,
-                   appToken={"objectType": "KalturaAppToken", **fields})
+    token = api.ok("appToken", "add", ks=admin, appToken={"objectType": "KalturaAppToken", **fields})
     assert token["objectType"] == "KalturaAppToken"
     return token
 
 
 def start_with(api: JsonApi, token: dict, pid: int, *, widget: str | None = None, **params):
     widget = widget or api.widget_ks(pid)
-    return api.call("appToken", "startSession", ks=widget, id=token["id"],
-                    tokenHash=token_hash(token["hashType"], widget, token["token"]), **params)
+    return api.call(
+        "appToken",
+        "startSession",
+        ks=widget,
+        id=token["id"],
+        tokenHash=token_hash(token["hashType"], widget, token["token"]),
+        **params,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -53,8 +58,15 @@ def start_with(api: JsonApi, token: dict, pid: int, *, widget: str | None = None
 
 
 def test_session_start_returns_a_bare_ks_v2_signed_with_the_admin_secret(api, creds):
-    ks = api.ok("session", "start", secret=creds["adminSecret"], type=ADMIN,
-                partnerId=creds["partnerId"], userId="ops", privileges="list:*,edit:a/b")
+    ks = api.ok(
+        "session",
+        "start",
+        secret=creds["adminSecret"],
+        type=ADMIN,
+        partnerId=creds["partnerId"],
+        userId="ops",
+        privileges="list:*,edit:a/b",
+    )
     assert isinstance(ks, str) and ks.startswith("djJ8")
     fields = decode_ks_v2(ks, creds["adminSecret"])
     assert fields["_t"] == "2" and fields["_u"] == "ops"
@@ -70,8 +82,7 @@ def test_session_start_rejects_a_wrong_secret_and_user_secret_for_admin(api, cre
     assert error["code"] == "START_SESSION_ERROR"
     assert error["args"] == {"PID": str(pid)}
     assert error["message"] == f"Error while starting session for partner [{pid}]"
-    user_ks = api.ok("session", "start", secret=DEMO_USER_SECRET, partnerId=pid, type=USER,
-                     userId="li.wei")
+    user_ks = api.ok("session", "start", secret=DEMO_USER_SECRET, partnerId=pid, type=USER, userId="li.wei")
     # Even a KS started with the user secret is signed with the admin secret.
     assert decode_ks_v2(user_ks, creds["adminSecret"])["_u"] == "li.wei"
     error = api.error("session", "start", secret=DEMO_USER_SECRET, partnerId=pid, type=ADMIN)
@@ -79,24 +90,30 @@ def test_session_start_rejects_a_wrong_secret_and_user_secret_for_admin(api, cre
 
 
 def test_session_start_caps_expiry_at_the_partner_maximum(api, creds):
-    long_ks = api.ok("session", "start", secret=creds["adminSecret"], type=ADMIN,
-                     partnerId=creds["partnerId"], expiry=10 * 86400)
-    short_ks = api.ok("session", "start", secret=creds["adminSecret"], type=ADMIN,
-                      partnerId=creds["partnerId"], expiry=600)
+    long_ks = api.ok(
+        "session", "start", secret=creds["adminSecret"], type=ADMIN, partnerId=creds["partnerId"], expiry=10 * 86400
+    )
+    short_ks = api.ok(
+        "session", "start", secret=creds["adminSecret"], type=ADMIN, partnerId=creds["partnerId"], expiry=600
+    )
     long_e = int(decode_ks_v2(long_ks, creds["adminSecret"])["_e"])
     short_e = int(decode_ks_v2(short_ks, creds["adminSecret"])["_e"])
     # Both were minted within the same few seconds: the long one is capped at 86400.
     assert 86400 - 600 - 5 <= long_e - short_e <= 86400 - 600 + 5
 
 
-@pytest.mark.parametrize(("privileges", "code"), [
-    ("setrole:999999", "UNKNOWN_ROLE_ID"),
-    ("setrole:-3", "INVALID_SET_ROLE"),
-    ("actionslimit:0", "INVALID_ACTIONS_LIMIT"),
-])
+@pytest.mark.parametrize(
+    ("privileges", "code"),
+    [
+        ("setrole:999999", "UNKNOWN_ROLE_ID"),
+        ("setrole:-3", "INVALID_SET_ROLE"),
+        ("actionslimit:0", "INVALID_ACTIONS_LIMIT"),
+    ],
+)
 def test_session_start_validates_privileges(api, creds, privileges, code):
-    error = api.error("session", "start", secret=creds["adminSecret"],
-                      partnerId=creds["partnerId"], privileges=privileges)
+    error = api.error(
+        "session", "start", secret=creds["adminSecret"], partnerId=creds["partnerId"], privileges=privileges
+    )
     assert error["code"] == code
 
 
@@ -124,8 +141,7 @@ def test_tampered_ks_is_invalid_str_with_the_ks_in_the_message(api, admin):
 
 
 def test_expired_ks_reports_expired_in_ksid(api, creds):
-    ks = api.ok("session", "start", secret=creds["adminSecret"], type=ADMIN,
-                partnerId=creds["partnerId"], expiry=-10)
+    ks = api.ok("session", "start", secret=creds["adminSecret"], type=ADMIN, partnerId=creds["partnerId"], expiry=-10)
     error = api.error("user", "get", ks=ks)
     assert error["args"] == {"KSID": "EXPIRED", "ERR_CODE": "-1", "ERR_DESC": "INVALID_STR"}
 
@@ -165,8 +181,9 @@ def test_app_token_add_defaults_and_shape(api, admin, creds):
 def test_app_token_add_relative_expiry_and_invalid_user(api, admin):
     token = add_token(api, admin, expiry=3600)
     assert token["expiry"] - token["createdAt"] == 3600
-    error = api.error("appToken", "add", ks=admin, appToken={
-        "objectType": "KalturaAppToken", "sessionUserId": "bad user<>"})
+    error = api.error(
+        "appToken", "add", ks=admin, appToken={"objectType": "KalturaAppToken", "sessionUserId": "bad user<>"}
+    )
     assert error["code"] == "INVALID_FIELD_VALUE"
     assert error["args"] == {"FIELD_NAME": "sessionUserId"}
 
@@ -186,30 +203,34 @@ def test_start_session_hash_is_hex_of_ks_plus_token(api, admin, creds, hash_type
     good = token_hash(hash_type, widget, token["token"])
     info = api.ok("appToken", "startSession", ks=widget, id=token["id"], tokenHash=good)
     assert info["objectType"] == "KalturaSessionInfo"
-    for wrong in (good.upper(), token_hash(hash_type, admin, token["token"]),
-                  token_hash("SHA1" if hash_type != "SHA1" else "MD5", widget, token["token"])):
+    for wrong in (
+        good.upper(),
+        token_hash(hash_type, admin, token["token"]),
+        token_hash("SHA1" if hash_type != "SHA1" else "MD5", widget, token["token"]),
+    ):
         error = api.error("appToken", "startSession", ks=widget, id=token["id"], tokenHash=wrong)
         assert error["code"] == "INVALID_APP_TOKEN_HASH" and error["args"] == []
 
 
 def test_start_session_error_order(api, admin, creds):
     pid = creds["partnerId"]
-    error = api.error("appToken", "startSession", ks=api.widget_ks(pid), id="0_missing1",
-                      tokenHash="x")
+    error = api.error("appToken", "startSession", ks=api.widget_ks(pid), id="0_missing1", tokenHash="x")
     assert (error["code"], error["args"]) == ("APP_TOKEN_ID_NOT_FOUND", {"ID": "0_missing1"})
     # A disabled token is reported before the hash is even checked.
     disabled = add_token(api, admin)
-    api.ok("appToken", "update", ks=admin, id=disabled["id"],
-           appToken={"objectType": "KalturaAppToken", "status": 1})
-    error = api.error("appToken", "startSession", ks=api.widget_ks(pid), id=disabled["id"],
-                      tokenHash="wrong")
+    api.ok("appToken", "update", ks=admin, id=disabled["id"], appToken={"objectType": "KalturaAppToken", "status": 1})
+    error = api.error("appToken", "startSession", ks=api.widget_ks(pid), id=disabled["id"], tokenHash="wrong")
     assert error["code"] == "APP_TOKEN_NOT_ACTIVE"
     # An expired token: a wrong hash wins over the expiry, a right hash reports the expiry.
     expired = add_token(api, admin, expiry=1)
-    api.ok("appToken", "update", ks=admin, id=expired["id"],
-           appToken={"objectType": "KalturaAppToken", "expiry": expired["createdAt"] - 3600})
-    error = api.error("appToken", "startSession", ks=api.widget_ks(pid), id=expired["id"],
-                      tokenHash="wrong")
+    api.ok(
+        "appToken",
+        "update",
+        ks=admin,
+        id=expired["id"],
+        appToken={"objectType": "KalturaAppToken", "expiry": expired["createdAt"] - 3600},
+    )
+    error = api.error("appToken", "startSession", ks=api.widget_ks(pid), id=expired["id"], tokenHash="wrong")
     assert error["code"] == "INVALID_APP_TOKEN_HASH"
     error = start_with(api, expired, pid)
     assert (error["code"], error["args"]) == ("APP_TOKEN_EXPIRED", {"ID": expired["id"]})
@@ -247,11 +268,14 @@ def test_start_session_type_and_user_overrides(api, admin, creds):
 
 def test_start_session_privilege_merge(api, admin, creds):
     token = add_token(api, admin, sessionPrivileges="list:*,privacycontext:*,setrole:4815003")
-    info = start_with(api, token, creds["partnerId"], sessionPrivileges=(
-        "privacycontext:abc,enableentitlement,appid:foo,setrole:4815001,sessionid:evil"))
+    info = start_with(
+        api,
+        token,
+        creds["partnerId"],
+        sessionPrivileges=("privacycontext:abc,enableentitlement,appid:foo,setrole:4815001,sessionid:evil"),
+    )
     assert info["privileges"] == (
-        f"sessionid:{token['id']},apptoken:{token['id']},list:*,privacycontext:abc,"
-        "setrole:4815003,appid:foo"
+        f"sessionid:{token['id']},apptoken:{token['id']},list:*,privacycontext:abc,setrole:4815003,appid:foo"
     )
     fields = decode_ks_v2(info["ks"], creds["adminSecret"])
     assert fields["privacycontext"] == "abc" and "enableentitlement" not in fields
@@ -261,8 +285,7 @@ def test_deleting_a_token_revokes_its_sessions_but_disabling_does_not(api, admin
     pid = creds["partnerId"]
     keep = add_token(api, admin)
     kept_ks = start_with(api, keep, pid)["ks"]
-    api.ok("appToken", "update", ks=admin, id=keep["id"],
-           appToken={"objectType": "KalturaAppToken", "status": 1})
+    api.ok("appToken", "update", ks=admin, id=keep["id"], appToken={"objectType": "KalturaAppToken", "status": 1})
     assert api.call("session", "get", ks=kept_ks)["objectType"] == "KalturaSessionInfo"
     gone = add_token(api, admin)
     gone_ks = start_with(api, gone, pid)["ks"]
@@ -275,8 +298,7 @@ def test_deleting_a_token_revokes_its_sessions_but_disabling_does_not(api, admin
 def test_start_session_needs_a_ks(api, creds):
     token = creds["clientAppToken"]
     assert api.error("appToken", "startSession", id=token["id"], tokenHash="x")["code"] == "MISSING_KS"
-    error = api.error("appToken", "startSession", id=token["id"], tokenHash="x",
-                      partnerId=creds["partnerId"])
+    error = api.error("appToken", "startSession", id=token["id"], tokenHash="x", partnerId=creds["partnerId"])
     assert error["code"] == "SERVICE_FORBIDDEN"
 
 
@@ -292,11 +314,21 @@ def test_app_token_list_pages_and_filters(api, admin):
 
 def test_update_changes_only_sent_properties_and_null_clears(api, admin):
     token = add_token(api, admin, description="keep me", sessionPrivileges="list:*")
-    updated = api.ok("appToken", "update", ks=admin, id=token["id"],
-                     appToken={"objectType": "KalturaAppToken", "sessionDuration": 120})
+    updated = api.ok(
+        "appToken",
+        "update",
+        ks=admin,
+        id=token["id"],
+        appToken={"objectType": "KalturaAppToken", "sessionDuration": 120},
+    )
     assert updated["sessionDuration"] == 120 and updated["description"] == "keep me"
-    cleared = api.ok("appToken", "update", ks=admin, id=token["id"],
-                     appToken={"objectType": "KalturaAppToken", "description__null": ""})
+    cleared = api.ok(
+        "appToken",
+        "update",
+        ks=admin,
+        id=token["id"],
+        appToken={"objectType": "KalturaAppToken", "description__null": ""},
+    )
     assert "description" not in cleared and cleared["sessionPrivileges"] == "list:*"
 
 
@@ -317,15 +349,17 @@ def test_demo_tokens_are_as_the_setup_guide_says(creds):
 def test_server_token_role_may_read_and_add_users_client_token_may_not(api, creds):
     pid = creds["partnerId"]
     server = api.app_token_session(creds["serverAppToken"], pid, userId="hub-portal")["ks"]
-    added = api.ok("user", "add", ks=server,
-                   user={"objectType": "KalturaUser", "id": "new.member@example.com",
-                         "email": "new.member@example.com"})
+    added = api.ok(
+        "user",
+        "add",
+        ks=server,
+        user={"objectType": "KalturaUser", "id": "new.member@example.com", "email": "new.member@example.com"},
+    )
     assert added["id"] == "new.member@example.com"
     listed = api.ok("user", "list", ks=server, filter={"idEqual": "new.member@example.com"})
     assert listed["totalCount"] == 1
     client = api.app_token_session(creds["clientAppToken"], pid, userId="pat@northwind.example")
-    for action, params in (("add", {"user": {"objectType": "KalturaUser", "id": "x1"}}),
-                           ("list", {})):
+    for action, params in (("add", {"user": {"objectType": "KalturaUser", "id": "x1"}}), ("list", {})):
         error = api.error("user", action, ks=client["ks"], **params)
         assert error["code"] == "SERVICE_FORBIDDEN"
         assert error["args"] == {"SERVICE": f"user->{action}"}
@@ -339,25 +373,26 @@ def test_user_get_rules(api, admin, creds):
     assert error["code"] == "CANNOT_RETRIEVE_ANOTHER_USER_USING_NON_ADMIN_SESSION"
     assert error["message"] == 'cannot retrieve another user "jordan.lee" using non-admin session'
     error = api.error("user", "get", ks=admin, userId="no.such.user")
-    assert (error["code"], error["message"], error["args"]) == (
-        "INVALID_USER_ID", "Invalid user id", [])
+    assert (error["code"], error["message"], error["args"]) == ("INVALID_USER_ID", "Invalid user id", [])
 
 
 def test_unknown_session_user_is_created_implicitly(api, admin, creds):
     assert api.error("user", "get", ks=admin, userId="brand.new")["code"] == "INVALID_USER_ID"
-    ks = api.app_token_session(creds["serverAppToken"], creds["partnerId"],
-                               userId="brand.new")["ks"]
+    ks = api.app_token_session(creds["serverAppToken"], creds["partnerId"], userId="brand.new")["ks"]
     api.ok("session", "get", ks=ks)
     user = api.ok("user", "get", ks=admin, userId="brand.new")
     assert (user["screenName"], user["firstName"], user["status"]) == ("brand.new", "brand.new", 1)
 
 
-@pytest.mark.parametrize(("user", "code", "args"), [
-    ({"id": "pat@northwind.example"}, "DUPLICATE_USER_BY_ID", {"UID": "pat@northwind.example"}),
-    ({"id": "has space"}, "INVALID_FIELD_VALUE", {"FIELD_NAME": "id"}),
-    ({"email": "x@example.com"}, "PROPERTY_VALIDATION_CANNOT_BE_NULL", {"PROP_NAME": "id"}),
-    ({"id": "r1", "roleIds": "999"}, "USER_ROLE_NOT_FOUND", []),
-])
+@pytest.mark.parametrize(
+    ("user", "code", "args"),
+    [
+        ({"id": "pat@northwind.example"}, "DUPLICATE_USER_BY_ID", {"UID": "pat@northwind.example"}),
+        ({"id": "has space"}, "INVALID_FIELD_VALUE", {"FIELD_NAME": "id"}),
+        ({"email": "x@example.com"}, "PROPERTY_VALIDATION_CANNOT_BE_NULL", {"PROP_NAME": "id"}),
+        ({"id": "r1", "roleIds": "999"}, "USER_ROLE_NOT_FOUND", []),
+    ],
+)
 def test_user_add_errors(api, admin, user, code, args):
     error = api.error("user", "add", ks=admin, user={"objectType": "KalturaUser", **user})
     assert (error["code"], error["args"]) == (code, args)
@@ -367,20 +402,25 @@ def test_user_add_defaults_and_login_email_uniqueness(api, admin):
     user = api.ok("user", "add", ks=admin, user={"objectType": "KalturaUser", "id": "u.plain"})
     assert (user["screenName"], user["firstName"], user["status"]) == ("u.plain", "u.plain", 1)
     assert user["loginEnabled"] is False and user["isAdmin"] is False
-    first = api.ok("user", "add", ks=admin, user={
-        "objectType": "KalturaUser", "id": "login.one", "email": "same@example.com",
-        "password": "Secret-123"})
+    first = api.ok(
+        "user",
+        "add",
+        ks=admin,
+        user={"objectType": "KalturaUser", "id": "login.one", "email": "same@example.com", "password": "Secret-123"},
+    )
     assert first["loginEnabled"] is True
-    error = api.error("user", "add", ks=admin, user={
-        "objectType": "KalturaUser", "id": "login.two", "email": "same@example.com",
-        "isAdmin": True})
+    error = api.error(
+        "user",
+        "add",
+        ks=admin,
+        user={"objectType": "KalturaUser", "id": "login.two", "email": "same@example.com", "isAdmin": True},
+    )
     assert error["code"] == "DUPLICATE_USER_BY_LOGIN_ID"
     assert error["args"] == {"EMAIL": "same@example.com"}
 
 
 def test_user_list_filters_and_pages(api, admin):
-    page = api.ok("user", "list", ks=admin, pager={"pageSize": 3, "pageIndex": 2},
-                  filter={"orderBy": "+id"})
+    page = api.ok("user", "list", ks=admin, pager={"pageSize": 3, "pageIndex": 2}, filter={"orderBy": "+id"})
     everyone = api.ok("user", "list", ks=admin, filter={"orderBy": "+id"})
     assert page["totalCount"] == everyone["totalCount"] >= 9
     assert [u["id"] for u in page["objects"]] == [u["id"] for u in everyone["objects"][3:6]]
@@ -391,14 +431,13 @@ def test_user_list_filters_and_pages(api, admin):
 def test_role_resolution_setrole_then_user_role(api, creds):
     pid, secret = creds["partnerId"], creds["adminSecret"]
     # A USER KS of a user who holds the administrator role gets that role's permissions.
-    owner_ks = api.ok("session", "start", secret=secret, partnerId=pid, type=USER,
-                      userId="kaltura.admin")
+    owner_ks = api.ok("session", "start", secret=secret, partnerId=pid, type=USER, userId="kaltura.admin")
     assert api.ok("user", "list", ks=owner_ks)["totalCount"] >= 9
     # setrole wins, even on an ADMIN KS: this role may manage users but not App Tokens.
-    limited = api.ok("session", "start", secret=secret, partnerId=pid, type=ADMIN,
-                     privileges="setrole:HUB_PORTAL_SERVER")
+    limited = api.ok(
+        "session", "start", secret=secret, partnerId=pid, type=ADMIN, privileges="setrole:HUB_PORTAL_SERVER"
+    )
     assert api.ok("user", "list", ks=limited)["totalCount"] >= 9
     assert api.error("appToken", "list", ks=limited)["code"] == "SERVICE_FORBIDDEN"
-    plain_user = api.ok("session", "start", secret=secret, partnerId=pid, type=USER,
-                        userId="li.wei")
+    plain_user = api.ok("session", "start", secret=secret, partnerId=pid, type=USER, userId="li.wei")
     assert api.error("user", "list", ks=plain_user)["code"] == "SERVICE_FORBIDDEN"

@@ -15,7 +15,15 @@ import requests
 
 from tests.sandbox.conftest import JsonApi, is_error
 from tests.sandbox.media_support import (
-    PARTICIPANT, add_content, add_entry, get, mp4_bytes, new_token, upload, upload_ok, user_ks,
+    PARTICIPANT,
+    add_content,
+    add_entry,
+    get,
+    mp4_bytes,
+    new_token,
+    upload,
+    upload_ok,
+    user_ks,
 )
 
 
@@ -45,8 +53,7 @@ def test_token_status_machine(api, ks):
     data = mp4_bytes(1280, 720, 3, payload=300)
     first = upload_ok(api.url, ks, token["id"], data[:100], resume=False, finalChunk=False)
     assert (first["status"], first["uploadedFileSize"]) == (1, 100)
-    last = upload_ok(api.url, ks, token["id"], data[100:], resume=True, finalChunk=True,
-                     resumeAt=100)
+    last = upload_ok(api.url, ks, token["id"], data[100:], resume=True, finalChunk=True, resumeAt=100)
     assert (last["status"], last["uploadedFileSize"]) == (2, len(data))
     again = upload(api.url, ks, token["id"], b"more", resume=True, resumeAt=len(data))
     assert again["code"] == "UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD"
@@ -73,13 +80,10 @@ def test_three_chunks_one_out_of_order(api, ks):
     first = upload_ok(api.url, ks, token["id"], data[:1000], resume=False, finalChunk=False)
     assert first["uploadedFileSize"] == 1000
     # The third chunk arrives before the second: it waits, the contiguous size stays 1000.
-    third = upload_ok(api.url, ks, token["id"], data[2000:], resume=True, finalChunk=False,
-                      resumeAt=2000)
+    third = upload_ok(api.url, ks, token["id"], data[2000:], resume=True, finalChunk=False, resumeAt=2000)
     assert (third["status"], third["uploadedFileSize"]) == (1, 1000)
-    assert api.ok("uploadToken", "get", ks=ks,
-                  uploadTokenId=token["id"])["uploadedFileSize"] == "1000"
-    second = upload_ok(api.url, ks, token["id"], data[1000:2000], resume=True, finalChunk=False,
-                       resumeAt=1000)
+    assert api.ok("uploadToken", "get", ks=ks, uploadTokenId=token["id"])["uploadedFileSize"] == "1000"
+    second = upload_ok(api.url, ks, token["id"], data[1000:2000], resume=True, finalChunk=False, resumeAt=1000)
     assert second["uploadedFileSize"] == 3000
     final = upload_ok(api.url, ks, token["id"], b"", resume=True, finalChunk=True, resumeAt=3000)
     assert (final["status"], final["uploadedFileSize"]) == (2, 3000)
@@ -94,13 +98,13 @@ def test_parallel_chunks_with_the_final_chunk_first(api, ks):
     results: dict[str, dict] = {}
 
     def send_final() -> None:
-        results["final"] = upload(api.url, ks, token["id"], data[20_000:], resume=True,
-                                  finalChunk=True, resumeAt=20_000)
+        results["final"] = upload(
+            api.url, ks, token["id"], data[20_000:], resume=True, finalChunk=True, resumeAt=20_000
+        )
 
     worker = threading.Thread(target=send_final)
     worker.start()
-    middle = upload_ok(api.url, ks, token["id"], data[10_000:20_000], resume=True,
-                       finalChunk=False, resumeAt=10_000)
+    middle = upload_ok(api.url, ks, token["id"], data[10_000:20_000], resume=True, finalChunk=False, resumeAt=10_000)
     worker.join(timeout=60)
     assert not worker.is_alive()
     assert middle["status"] in (1, 2)
@@ -116,13 +120,11 @@ def test_resume_after_a_failure_from_uploaded_file_size(api, ks, sandbox):
     # The next chunk is lost: the connection drops before the server handles it.
     sandbox.control("fault", action="uploadToken.upload", count=1, kind="drop")
     with pytest.raises(requests.exceptions.ConnectionError):
-        upload(api.url, ks, token["id"], data[1500:3000], resume=True, finalChunk=False,
-               resumeAt=1500)
+        upload(api.url, ks, token["id"], data[1500:3000], resume=True, finalChunk=False, resumeAt=1500)
     state = api.ok("uploadToken", "get", ks=ks, uploadTokenId=token["id"])
     resume_at = int(state["uploadedFileSize"])
     assert (state["status"], resume_at) == (1, 1500)
-    done = upload_ok(api.url, ks, token["id"], data[resume_at:], resume=True, finalChunk=True,
-                     resumeAt=resume_at)
+    done = upload_ok(api.url, ks, token["id"], data[resume_at:], resume=True, finalChunk=True, resumeAt=resume_at)
     assert (done["status"], done["uploadedFileSize"]) == (2, len(data))
     assert downloaded(api, ks, token["id"]) == data
 
@@ -132,16 +134,13 @@ def test_final_chunk_size_mismatch_is_retryable(api, ks):
     token = new_token(api, ks, fileName="gap.mp4")
     upload_ok(api.url, ks, token["id"], data[:1000], resume=False, finalChunk=False)
     # The bytes 1000..2000 never came: the final chunk cannot make a 3000-byte file.
-    error = upload(api.url, ks, token["id"], data[2000:], resume=True, finalChunk=True,
-                   resumeAt=2000)
+    error = upload(api.url, ks, token["id"], data[2000:], resume=True, finalChunk=True, resumeAt=2000)
     assert error["code"] == "UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE"
     assert error["message"] == "Failed to match expected file size"
     state = api.ok("uploadToken", "get", ks=ks, uploadTokenId=token["id"])
     assert (state["status"], state["uploadedFileSize"]) == (1, "1000")
-    upload_ok(api.url, ks, token["id"], data[1000:2000], resume=True, finalChunk=False,
-              resumeAt=1000)
-    retried = upload_ok(api.url, ks, token["id"], data[2000:], resume=True, finalChunk=True,
-                        resumeAt=2000)
+    upload_ok(api.url, ks, token["id"], data[1000:2000], resume=True, finalChunk=False, resumeAt=1000)
+    retried = upload_ok(api.url, ks, token["id"], data[2000:], resume=True, finalChunk=True, resumeAt=2000)
     assert (retried["status"], retried["uploadedFileSize"]) == (2, 3000)
     assert downloaded(api, ks, token["id"]) == data
 
@@ -163,8 +162,7 @@ def test_sequential_append_and_auto_finalize(api, ks):
     assert (second["status"], second["uploadedFileSize"]) == (1, 2000)
     last = upload_ok(api.url, ks, token["id"], data[2000:], resume=True, finalChunk=False)
     assert (last["status"], last["uploadedFileSize"]) == (2, len(data))
-    error = api.error("uploadToken", "add", ks=ks,
-                      uploadToken={"objectType": "KalturaUploadToken", "autoFinalize": 1})
+    error = api.error("uploadToken", "add", ks=ks, uploadToken={"objectType": "KalturaUploadToken", "autoFinalize": 1})
     assert error["code"] == "UPLOAD_TOKEN_MISSING_FILE_SIZE"
 
 
@@ -188,8 +186,7 @@ def test_tokens_are_private_to_their_user(api, creds, ks):
     other = user_ks(api, creds, "jordan.lee")
     for action, extra in (("get", {}), ("delete", {})):
         error = api.error("uploadToken", action, ks=other, uploadTokenId=token["id"], **extra)
-        assert (error["code"], error["message"]) == ("UPLOAD_TOKEN_NOT_FOUND",
-                                                     "Upload token not found")
+        assert (error["code"], error["message"]) == ("UPLOAD_TOKEN_NOT_FOUND", "Upload token not found")
     error = upload(api.url, other, token["id"], b"intruder", resume=False)
     assert error["code"] == "UPLOAD_TOKEN_NOT_FOUND"
     mine = api.ok("uploadToken", "list", ks=ks)
@@ -207,8 +204,7 @@ def test_delete_removes_the_token(api, ks):
     token = new_token(api, ks, fileName="gone.mp4")
     upload_ok(api.url, ks, token["id"], b"x" * 10, resume=False, finalChunk=False)
     assert api.call("uploadToken", "delete", ks=ks, uploadTokenId=token["id"]) is None
-    assert api.error("uploadToken", "get", ks=ks,
-                     uploadTokenId=token["id"])["code"] == "UPLOAD_TOKEN_NOT_FOUND"
+    assert api.error("uploadToken", "get", ks=ks, uploadTokenId=token["id"])["code"] == "UPLOAD_TOKEN_NOT_FOUND"
     assert token["id"] not in {t["id"] for t in api.ok("uploadToken", "list", ks=ks)["objects"]}
 
 

@@ -80,8 +80,9 @@ def test_an_expired_session_is_reminted_once_and_the_call_retried(
 def test_a_wrong_token_secret_is_kalturas_hash_error(
     gateway: KalturaGateway, sandbox: SandboxProcess, client_token: AppToken
 ) -> None:
-    wrong = AppToken(id=client_token.id, token="0" * 32, partner_id=client_token.partner_id,
-                     hash_type=client_token.hash_type)
+    wrong = AppToken(
+        id=client_token.id, token="0" * 32, partner_id=client_token.partner_id, hash_type=client_token.hash_type
+    )
 
     with pytest.raises(KalturaApiError) as raised:
         gateway.start_session(sandbox.url, wrong, USER)
@@ -93,8 +94,9 @@ def test_a_wrong_token_secret_is_kalturas_hash_error(
 def test_an_unknown_token_id_is_not_found(
     gateway: KalturaGateway, sandbox: SandboxProcess, client_token: AppToken
 ) -> None:
-    unknown = AppToken(id="0_zzzzzzzz", token=client_token.token, partner_id=client_token.partner_id,
-                       hash_type=client_token.hash_type)
+    unknown = AppToken(
+        id="0_zzzzzzzz", token=client_token.token, partner_id=client_token.partner_id, hash_type=client_token.hash_type
+    )
 
     with pytest.raises(NotFound) as raised:
         gateway.start_session(sandbox.url, unknown)
@@ -165,8 +167,10 @@ def test_filters_by_media_type_and_free_text(
 def test_count_entries_agrees_with_the_listing(
     gateway: KalturaGateway, sandbox: SandboxProcess, client_token: AppToken
 ) -> None:
-    assert gateway.count_entries(sandbox.url, client_token, USER) == gateway.list_media(
-        sandbox.url, client_token, USER, page_size=3).total_count
+    assert (
+        gateway.count_entries(sandbox.url, client_token, USER)
+        == gateway.list_media(sandbox.url, client_token, USER, page_size=3).total_count
+    )
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -337,7 +341,10 @@ def test_ping(gateway: KalturaGateway, sandbox: SandboxProcess) -> None:
 
 
 def test_no_token_ks_or_hash_reaches_the_logs(
-    gateway: KalturaGateway, sandbox: SandboxProcess, client_token: AppToken, server_token: AppToken,
+    gateway: KalturaGateway,
+    sandbox: SandboxProcess,
+    client_token: AppToken,
+    server_token: AppToken,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="portal.kaltura")

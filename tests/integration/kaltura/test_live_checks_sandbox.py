@@ -12,8 +12,16 @@ from portal.kaltura.tokens import AppToken
 from tests.integration.kaltura.conftest import settings_for
 
 USER = "ada@northwind.example"
-KEYS = ["service", "client_session", "server_session", "client_privileges", "server_privileges", "partner",
-        "entries", "four_k"]
+KEYS = [
+    "service",
+    "client_session",
+    "server_session",
+    "client_privileges",
+    "server_privileges",
+    "partner",
+    "entries",
+    "four_k",
+]
 
 
 def rows_by_key(rows: list[CheckRow]) -> dict[str, CheckRow]:
@@ -154,8 +162,9 @@ def test_a_kaltura_that_stops_answering_midway_skips_the_rest(
     assert all(rows[key].status == "skip" for key in KEYS[2:])
 
 
-def test_rows_serialise_for_the_cli(gateway: KalturaGateway, sandbox: SandboxProcess, client_token: AppToken,
-                                    server_token: AppToken) -> None:
+def test_rows_serialise_for_the_cli(
+    gateway: KalturaGateway, sandbox: SandboxProcess, client_token: AppToken, server_token: AppToken
+) -> None:
     rows = run_live_checks(gateway, sandbox.url, client_token, server_token, USER)
 
     assert [row.as_dict()["status"] for row in rows] == ["pass"] * len(KEYS)
@@ -170,8 +179,9 @@ def test_an_unexpected_error_is_a_failing_row_not_an_exception(
     gateway: KalturaGateway, sandbox: SandboxProcess, client_token: AppToken, server_token: AppToken
 ) -> None:
     # Built directly, bypassing the parser: a hash type Kaltura and hashlib don't know.
-    broken = AppToken(id=client_token.id, token=client_token.token, partner_id=client_token.partner_id,
-                      hash_type="SHA3-1024")
+    broken = AppToken(
+        id=client_token.id, token=client_token.token, partner_id=client_token.partner_id, hash_type="SHA3-1024"
+    )
 
     rows = rows_by_key(run_live_checks(gateway, sandbox.url, broken, server_token, USER))
 

@@ -100,8 +100,11 @@ def test_positive_control_the_same_name_reaches_the_sandbox_when_the_operator_al
 ) -> None:
     port = int(sandbox.url.rsplit(":", 1)[1])
     attacker_dns["kaltura.example.test"] = "127.0.0.1"
-    settings = GatewaySettings(allowed_hosts=[f"http://kaltura.example.test:{port}"],
-                               private_hosts=["kaltura.example.test"], timeouts=TEST_TIMEOUTS)
+    settings = GatewaySettings(
+        allowed_hosts=[f"http://kaltura.example.test:{port}"],
+        private_hosts=["kaltura.example.test"],
+        timeouts=TEST_TIMEOUTS,
+    )
     sandbox.control("calls/reset")
 
     with KalturaGateway(settings) as gateway:

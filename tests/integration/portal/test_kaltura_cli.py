@@ -26,8 +26,13 @@ def test_validate_tokens_prints_findings_and_exit_code(app, tmp_path, sandbox): 
     good = runner.invoke(args=["kaltura", "validate-tokens", *_files(tmp_path, sandbox), "--json"])
     assert good.exit_code == 0, good.output
     findings = json.loads(good.output)["findings"]
-    assert {f["level"] for f in findings} == {"ok"} and {f["code"] for f in findings} >= {"client_token_ok", "server_token_ok"}
-    swapped = runner.invoke(args=["kaltura", "validate-tokens", *_files(tmp_path, sandbox, "serverAppToken", "clientAppToken")])
+    assert {f["level"] for f in findings} == {"ok"} and {f["code"] for f in findings} >= {
+        "client_token_ok",
+        "server_token_ok",
+    }
+    swapped = runner.invoke(
+        args=["kaltura", "validate-tokens", *_files(tmp_path, sandbox, "serverAppToken", "clientAppToken")]
+    )
     assert swapped.exit_code == 1
     assert "error" in swapped.output and "wrong fields" in swapped.output
     secret = sandbox.credentials["clientAppToken"]["token"]
@@ -54,18 +59,29 @@ def test_check_explains_a_hub_without_connection(app, demo):  # type: ignore[no-
 
 
 def test_connect_refuses_a_free_hub_and_saves_nothing(app, db, demo, tmp_path, sandbox):  # type: ignore[no-untyped-def]
-    result = app.test_cli_runner().invoke(args=["kaltura", "connect", "riverside", sandbox.url, *_files(tmp_path, sandbox)])
+    result = app.test_cli_runner().invoke(
+        args=["kaltura", "connect", "riverside", sandbox.url, *_files(tmp_path, sandbox)]
+    )
     assert result.exit_code != 0 and "paid plan" in result.output
     assert db.scalar(sa.select(sa.func.count()).select_from(KalturaConnection)) == 0
 
 
 def test_rotate_keys_then_drop_the_old_key(app, db, demo, tmp_path, sandbox, database_url):  # type: ignore[no-untyped-def]
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["kaltura", "connect", "northwind", sandbox.url, *_files(tmp_path, sandbox)]).exit_code == 0
+    assert (
+        runner.invoke(args=["kaltura", "connect", "northwind", sandbox.url, *_files(tmp_path, sandbox)]).exit_code == 0
+    )
     old = app.config["ENCRYPTION_KEYS"]
     new = "k2:" + base64.urlsafe_b64encode(os.urandom(32)).decode()
-    both = create_app({"ENV": "testing", "INSTANCE_PATH": str(tmp_path / "b"), "DATABASE_URL": database_url,
-                       "ENCRYPTION_KEYS": f"{new},{old}", "KALTURA_SANDBOX_URL": sandbox.url})
+    both = create_app(
+        {
+            "ENV": "testing",
+            "INSTANCE_PATH": str(tmp_path / "b"),
+            "DATABASE_URL": database_url,
+            "ENCRYPTION_KEYS": f"{new},{old}",
+            "KALTURA_SANDBOX_URL": sandbox.url,
+        }
+    )
     first = both.test_cli_runner().invoke(args=["kaltura", "rotate-keys"])
     assert first.exit_code == 0 and "Re-encrypted 2 token(s); 0 already" in first.output
     again = both.test_cli_runner().invoke(args=["kaltura", "rotate-keys"])
@@ -77,8 +93,15 @@ def test_rotate_keys_then_drop_the_old_key(app, db, demo, tmp_path, sandbox, dat
 
     event = db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "kaltura.rotate_key"))
     assert event.details == {"slots": ["client", "server"], "key_id": "k2"}
-    only_new = create_app({"ENV": "testing", "INSTANCE_PATH": str(tmp_path / "c"), "DATABASE_URL": database_url,
-                           "ENCRYPTION_KEYS": new, "KALTURA_SANDBOX_URL": sandbox.url})
+    only_new = create_app(
+        {
+            "ENV": "testing",
+            "INSTANCE_PATH": str(tmp_path / "c"),
+            "DATABASE_URL": database_url,
+            "ENCRYPTION_KEYS": new,
+            "KALTURA_SANDBOX_URL": sandbox.url,
+        }
+    )
     checked = only_new.test_cli_runner().invoke(args=["kaltura", "check", "northwind"])
     assert checked.exit_code == 0, checked.output
     for made in (both, only_new):

@@ -41,9 +41,14 @@ def test_test_connection_shows_passing_rows_without_saving(admin, db, sandbox, p
     response = admin.post(f"{TAB}/test", data=_form(admin, sandbox, pasted), headers=HX)
     assert response.status_code == 200
     assert "<html" not in response.text and 'id="kaltura-form-section"' in response.text
-    for title in ("Kaltura answers at the service URL", "The client token starts a session",
-                  "The server token starts a session", "Both tokens belong to the same Kaltura account",
-                  "can list", "4K"):
+    for title in (
+        "Kaltura answers at the service URL",
+        "The client token starts a session",
+        "The server token starts a session",
+        "Both tokens belong to the same Kaltura account",
+        "can list",
+        "4K",
+    ):
         assert title in response.text
     assert "All checks passed." in response.text
     assert response.text.count('class="badge badge-ok">pass') >= 7
@@ -70,7 +75,9 @@ def test_save_stores_sealed_tokens_and_shows_only_a_summary(admin, db, sandbox, 
 
 def test_saved_tokens_can_be_kept_while_changing_the_mode(admin, db, sandbox, pasted):  # type: ignore[no-untyped-def]
     admin.post(TAB, data=_form(admin, sandbox, pasted))
-    response = admin.post(TAB, data=_form(admin, sandbox, pasted, client_token="", server_token="", user_id_mode="email_prefix"))
+    response = admin.post(
+        TAB, data=_form(admin, sandbox, pasted, client_token="", server_token="", user_id_mode="email_prefix")
+    )
     assert response.status_code == 303
     assert _connection(db).user_id_mode.value == "email_prefix"
     assert "you are <code>ada</code>" in admin.get(TAB).text
@@ -95,16 +102,25 @@ def test_bad_tokens_are_field_errors_and_nothing_is_saved(admin, db, sandbox, pa
     assert field_text in response.text.replace("&#39;", "'")
     assert 'id="client_token-errors"' in response.text or 'id="server_token-errors"' in response.text
     assert "Nothing was saved" in response.text or "Not saved" in response.text
-    assert f'<option selected value="{sandbox.url}"' in response.text or f'value="{sandbox.url}" selected' in response.text
+    assert (
+        f'<option selected value="{sandbox.url}"' in response.text or f'value="{sandbox.url}" selected' in response.text
+    )
     assert snapshot(db) == before
 
 
 def test_a_host_outside_the_allow_list_is_refused_before_any_request(database_url, tmp_path, demo, sandbox, pasted):  # type: ignore[no-untyped-def]
     from portal import create_app
 
-    app = create_app({"ENV": "testing", "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": database_url,
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "KALTURA_SANDBOX_URL": sandbox.url,
-                      "KALTURA_CUSTOM_HOSTS": True})
+    app = create_app(
+        {
+            "ENV": "testing",
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": database_url,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "KALTURA_SANDBOX_URL": sandbox.url,
+            "KALTURA_CUSTOM_HOSTS": True,
+        }
+    )
     client = app.test_client()
     sign_in(client, "ada@northwind.example")
     sandbox.control("calls/reset")
@@ -141,8 +157,15 @@ def test_free_plan_explains_and_accepts_nothing(signed_in, db, sandbox, pasted):
     assert "needs a paid plan" in page.text and "Client App Token" not in page.text
     before = snapshot(db)
     token = csrf_token(admin, "/account")  # the free-plan tab has no form at all
-    response = admin.post(TAB, data={
-        "csrf_token": token, "service_url": sandbox.url, "client_token": pasted["client"], "server_token": pasted["server"]})
+    response = admin.post(
+        TAB,
+        data={
+            "csrf_token": token,
+            "service_url": sandbox.url,
+            "client_token": pasted["client"],
+            "server_token": pasted["server"],
+        },
+    )
     assert response.status_code == 403 and "paid plan" in response.text
     assert snapshot(db) == before
 
@@ -159,9 +182,13 @@ def test_support_reads_tests_and_sets_the_rule_but_cannot_save(app, admin, db, s
     assert tested.status_code == 200 and "All checks passed." in tested.text
     bad = support.post(f"{TAB}/user-id-rule", data={"csrf_token": csrf_token(support, TAB), "custom_rule": "{nope}"})
     assert bad.status_code == 422 and "Unknown placeholder {nope}" in bad.text
-    shared = support.post(f"{TAB}/user-id-rule", data={"csrf_token": csrf_token(support, TAB), "custom_rule": "{domain}"})
+    shared = support.post(
+        f"{TAB}/user-id-rule", data={"csrf_token": csrf_token(support, TAB), "custom_rule": "{domain}"}
+    )
     assert shared.status_code == 422 and "would share the Kaltura user id &#39;northwind.example&#39;" in shared.text
-    good = support.post(f"{TAB}/user-id-rule", data={"csrf_token": csrf_token(support, TAB), "custom_rule": "{local}.hub"})
+    good = support.post(
+        f"{TAB}/user-id-rule", data={"csrf_token": csrf_token(support, TAB), "custom_rule": "{local}.hub"}
+    )
     assert good.status_code == 303
     assert _connection(db).user_id_mode.value == "custom"
     assert "you are <code>ada.hub</code>" in admin.get(TAB).text
@@ -184,14 +211,23 @@ def test_a_ciphertext_moved_to_another_hub_does_not_decrypt(app, admin, db, sand
     northwind = _connection(db)
     riverside = db.scalar(sa.select(Hub).where(Hub.slug == "riverside"))
     riverside.plan = Plan.PRO
-    db.add(KalturaConnection(hub_id=riverside.id, service_url=sandbox.url,
-                             client_token_sealed=northwind.client_token_sealed, client_token_info=northwind.client_token_info,
-                             server_token_sealed=northwind.server_token_sealed, server_token_info=northwind.server_token_info))
+    db.add(
+        KalturaConnection(
+            hub_id=riverside.id,
+            service_url=sandbox.url,
+            client_token_sealed=northwind.client_token_sealed,
+            client_token_info=northwind.client_token_info,
+            server_token_sealed=northwind.server_token_sealed,
+            server_token_info=northwind.server_token_info,
+        )
+    )
     db.commit()
     rita = app.test_client()
     sign_in(rita, "rita@riverside.example")
     path = "/hubs/riverside/settings/integrations/kaltura"
-    response = rita.post(f"{path}/test", data={"csrf_token": csrf_token(rita, path), "service_url": sandbox.url}, headers=HX)
+    response = rita.post(
+        f"{path}/test", data={"csrf_token": csrf_token(rita, path), "service_url": sandbox.url}, headers=HX
+    )
     assert response.status_code == 422
     assert "cannot be decrypted" in response.text
 
@@ -205,8 +241,16 @@ def test_no_copy_of_a_saved_token_anywhere(app, admin, db, sandbox, pasted, capl
     sign_in(support, "sue@support.example")
     seen = []
     for client in (admin, support):
-        for path in ("/", "/account", "/hubs/northwind", "/hubs/northwind/settings", "/hubs/northwind/settings/members",
-                     TAB, f"{TAB}/client/remove", f"{TAB}/server/remove"):
+        for path in (
+            "/",
+            "/account",
+            "/hubs/northwind",
+            "/hubs/northwind/settings",
+            "/hubs/northwind/settings/members",
+            TAB,
+            f"{TAB}/client/remove",
+            f"{TAB}/server/remove",
+        ):
             seen.append(client.get(path).text)
         seen.append(client.post(f"{TAB}/test", data={"csrf_token": csrf_token(client, TAB)}, headers=HX).text)
         seen.append(client.post(f"{TAB}/test", data={"csrf_token": csrf_token(client, TAB)}).text)
@@ -252,7 +296,9 @@ def test_email_prefix_is_refused_when_two_members_would_share_a_kaltura_user(adm
     before = snapshot(db)
     response = admin.post(TAB, data=_form(admin, sandbox, pasted, user_id_mode="email_prefix"))
     assert response.status_code == 422
-    assert "ada@northwind.example and ada@riverside.example would share the Kaltura user id &#39;ada&#39;" in response.text
+    assert (
+        "ada@northwind.example and ada@riverside.example would share the Kaltura user id &#39;ada&#39;" in response.text
+    )
     assert snapshot(db) == before
     assert admin.post(TAB, data=_form(admin, sandbox, pasted, user_id_mode="email")).status_code == 303
 
@@ -264,8 +310,11 @@ def test_adding_a_member_whose_prefix_clashes_is_refused(admin, db, sandbox, pas
     create_user(db, email="pat@elsewhere.example", display_name="Pat Elsewhere", password="long-enough-pw")
     members = "/hubs/northwind/settings/members"
     before = snapshot(db)
-    response = admin.post(members, data={"csrf_token": csrf_token(admin, members), "email": "pat@elsewhere.example",
-                                         "role": "participant"}, headers={"HX-Request": "true"})
+    response = admin.post(
+        members,
+        data={"csrf_token": csrf_token(admin, members), "email": "pat@elsewhere.example", "role": "participant"},
+        headers={"HX-Request": "true"},
+    )
     assert response.status_code == 422
     assert "same Kaltura user id &#39;pat&#39; as pat@northwind.example" in response.text
     assert snapshot(db) == before
@@ -282,17 +331,25 @@ def test_pasting_both_tokens_replaces_saved_ones_that_no_longer_decrypt(admin, d
     assert admin.post(TAB, data=_form(admin, sandbox, pasted)).status_code == 303
     repaired = _connection(db).client_token_sealed
     assert repaired != damaged
-    assert "cannot be decrypted" not in admin.post(f"{TAB}/test", data=_form(admin, sandbox, pasted, client_token="",
-                                                                            server_token=""), headers=HX).text
+    assert (
+        "cannot be decrypted"
+        not in admin.post(
+            f"{TAB}/test", data=_form(admin, sandbox, pasted, client_token="", server_token=""), headers=HX
+        ).text
+    )
 
 
 def test_admin_cannot_leave_a_custom_rule_that_support_set(app, admin, db, sandbox, pasted):  # type: ignore[no-untyped-def]
     assert admin.post(TAB, data=_form(admin, sandbox, pasted)).status_code == 303
     support = app.test_client()
     sign_in(support, "sue@support.example")
-    rule = support.post(f"{TAB}/user-id-rule", data={"csrf_token": csrf_token(support, TAB), "custom_rule": "{local}.hub"})
+    rule = support.post(
+        f"{TAB}/user-id-rule", data={"csrf_token": csrf_token(support, TAB), "custom_rule": "{local}.hub"}
+    )
     assert rule.status_code == 303
     before = snapshot(db)
-    response = admin.post(TAB, data=_form(admin, sandbox, pasted, client_token="", server_token="", user_id_mode="email"))
+    response = admin.post(
+        TAB, data=_form(admin, sandbox, pasted, client_token="", server_token="", user_id_mode="email")
+    )
     assert response.status_code == 422 and "contact support to change it" in response.text
     assert snapshot(db) == before

@@ -34,7 +34,9 @@ def test_request_shape(make_client: MakeClient, fake: FakeKaltura) -> None:
     fake.queue(json_reply({"objects": [], "totalCount": 0, "objectType": "KalturaMediaListResponse"}))
 
     make_client(client_tag="portal-test").call(
-        fake.url, "media", "list",
+        fake.url,
+        "media",
+        "list",
         {"filter": {"objectType": "KalturaMediaEntryFilter", "freeText": None, "orderBy": "-createdAt"}},
         ks=KS,
     )
@@ -66,12 +68,23 @@ def test_returns_kalturas_bare_json_result(make_client: MakeClient, fake: FakeKa
 
 
 def test_multirequest(make_client: MakeClient, fake: FakeKaltura) -> None:
-    fake.queue(json_reply([{"id": "0_aaaaaaaa", "objectType": "KalturaMediaEntry"},
-                           {"code": "ENTRY_ID_NOT_FOUND", "message": "Entry id \"0_b\" not found",
-                            "objectType": "KalturaAPIException", "args": {"ENTRY_ID": "0_b"}}]))
+    fake.queue(
+        json_reply(
+            [
+                {"id": "0_aaaaaaaa", "objectType": "KalturaMediaEntry"},
+                {
+                    "code": "ENTRY_ID_NOT_FOUND",
+                    "message": 'Entry id "0_b" not found',
+                    "objectType": "KalturaAPIException",
+                    "args": {"ENTRY_ID": "0_b"},
+                },
+            ]
+        )
+    )
 
-    results = make_client().multirequest(fake.url, [Call("media", "get", {"entryId": "0_aaaaaaaa"}),
-                                                    Call("media", "get", {"entryId": "0_b"})], ks=KS)
+    results = make_client().multirequest(
+        fake.url, [Call("media", "get", {"entryId": "0_aaaaaaaa"}), Call("media", "get", {"entryId": "0_b"})], ks=KS
+    )
 
     assert fake.requests[0].path == "/api_v3/service/multirequest"
     body = fake.requests[0].json()
@@ -86,8 +99,13 @@ def test_multirequest(make_client: MakeClient, fake: FakeKaltura) -> None:
 
 @pytest.mark.parametrize(
     ("code", "kind"),
-    [("INVALID_KS", InvalidSession), ("SERVICE_FORBIDDEN", Forbidden), ("ENTRY_ID_NOT_FOUND", NotFound),
-     ("INVALID_USER_ID", NotFound), ("PROPERTY_VALIDATION_CANNOT_BE_NULL", KalturaApiError)],
+    [
+        ("INVALID_KS", InvalidSession),
+        ("SERVICE_FORBIDDEN", Forbidden),
+        ("ENTRY_ID_NOT_FOUND", NotFound),
+        ("INVALID_USER_ID", NotFound),
+        ("PROPERTY_VALIDATION_CANNOT_BE_NULL", KalturaApiError),
+    ],
 )
 def test_api_errors_are_typed_and_keep_code_message_args(
     make_client: MakeClient, fake: FakeKaltura, code: str, kind: type
@@ -118,8 +136,13 @@ def test_empty_args_arrive_as_a_json_array_and_become_an_empty_dict(make_client:
 
 
 def test_a_ks_echoed_in_an_invalid_ks_error_is_masked(make_client: MakeClient, fake: FakeKaltura) -> None:
-    fake.queue(api_exception("INVALID_KS", f'Invalid KS "{KS}", Error "-1,INVALID_STR"',
-                             {"KSID": KS, "ERR_CODE": "-1", "ERR_DESC": "INVALID_STR"}))
+    fake.queue(
+        api_exception(
+            "INVALID_KS",
+            f'Invalid KS "{KS}", Error "-1,INVALID_STR"',
+            {"KSID": KS, "ERR_CODE": "-1", "ERR_DESC": "INVALID_STR"},
+        )
+    )
 
     with pytest.raises(InvalidSession) as raised:
         make_client().call(fake.url, "media", "list", ks=KS)
@@ -271,8 +294,14 @@ def test_permanent_api_errors_are_not_retried(make_client: MakeClient, fake: Fak
 
 @pytest.mark.parametrize(
     ("service", "action"),
-    [("media", "add"), ("uploadToken", "add"), ("uploadToken", "upload"), ("media", "addContent"), ("user", "add"),
-     ("media", "update")],
+    [
+        ("media", "add"),
+        ("uploadToken", "add"),
+        ("uploadToken", "upload"),
+        ("media", "addContent"),
+        ("user", "add"),
+        ("media", "update"),
+    ],
 )
 @pytest.mark.parametrize(
     "failure",
@@ -311,7 +340,9 @@ def test_logs_carry_service_action_and_code_but_no_secrets(
     fake.queue(
         json_reply({"ks": KS, "partnerId": 1, "objectType": "KalturaSessionInfo"}),
         api_exception("INVALID_KS", f'Invalid KS "{KS}"', {"KSID": KS}),
-        Reply(status=503), Reply(status=503), Reply(status=503),
+        Reply(status=503),
+        Reply(status=503),
+        Reply(status=503),
     )
     client = make_client()
     caplog.set_level(logging.DEBUG, logger="portal.kaltura")

@@ -21,7 +21,7 @@ CANARIES = [TOKEN, KS_V2, KS_V1, TOKEN_HASH, hashlib.sha512(TOKEN.encode()).hexd
 @pytest.mark.parametrize("secret", CANARIES, ids=["app-token", "ks-v2", "ks-v1", "sha256-hash", "sha512-hash"])
 @pytest.mark.parametrize(
     "template",
-    ["{}", "ks={}", "value: {} trailing", '{{"tokenHash": "{}"}}', "url/ks/{}/x", "Invalid KS \"{}\", Error"],
+    ["{}", "ks={}", "value: {} trailing", '{{"tokenHash": "{}"}}', "url/ks/{}/x", 'Invalid KS "{}", Error'],
 )
 def test_secrets_are_masked_wherever_they_appear(secret: str, template: str) -> None:
     text = template.format(secret)
@@ -34,8 +34,13 @@ def test_secrets_are_masked_wherever_they_appear(secret: str, template: str) -> 
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("ks", "short-ks"), ("secret", "hunter2"), ("password", "pa55"), ("tokenHash", "abc"),
-     ("Authorization", "Bearer")],
+    [
+        ("ks", "short-ks"),
+        ("secret", "hunter2"),
+        ("password", "pa55"),
+        ("tokenHash", "abc"),
+        ("Authorization", "Bearer"),
+    ],
 )
 def test_values_after_secret_keys_are_masked(key: str, value: str) -> None:
     assert value not in redact_text(f"{key}={value}&other=1")

@@ -18,8 +18,13 @@ from portal.kaltura.types import Privileges, SessionInfo, SessionType
 from tests.unit.kaltura.fake_kaltura import FakeKaltura, Reply, Seen, json_reply
 
 SECRET = "5f0c1e2d3a4b5c6d7e8f901a2b3c4d5e"
-TOKEN = AppToken(id="0_k3v9x2ab", token=SECRET, partner_id=1234567, hash_type="SHA256",
-                 privileges=Privileges.parse("list:*,enableentitlement"))
+TOKEN = AppToken(
+    id="0_k3v9x2ab",
+    token=SECRET,
+    partner_id=1234567,
+    hash_type="SHA256",
+    privileges=Privileges.parse("list:*,enableentitlement"),
+)
 
 
 class Clock:
@@ -42,19 +47,38 @@ class AppTokenServer:
     def __call__(self, seen: Seen) -> Reply:
         body = seen.json()
         if seen.path.endswith("/session/action/startWidgetSession"):
-            return json_reply({"partnerId": 1234567, "ks": f"djJ8widget{next(self.serial)}", "userId": 0,
-                               "objectType": "KalturaStartWidgetSessionResponse"})
+            return json_reply(
+                {
+                    "partnerId": 1234567,
+                    "ks": f"djJ8widget{next(self.serial)}",
+                    "userId": 0,
+                    "objectType": "KalturaStartWidgetSessionResponse",
+                }
+            )
         if seen.path.endswith("/appToken/action/startSession"):
             expected = hashlib.sha256((body["ks"] + SECRET).encode()).hexdigest()
             if body.get("tokenHash") != expected:
-                return json_reply({"code": "INVALID_APP_TOKEN_HASH", "message": "Invalid application token hash",
-                                   "objectType": "KalturaAPIException", "args": []})
+                return json_reply(
+                    {
+                        "code": "INVALID_APP_TOKEN_HASH",
+                        "message": "Invalid application token hash",
+                        "objectType": "KalturaAPIException",
+                        "args": [],
+                    }
+                )
             ks = f"djJ8user{next(self.serial)}"
             self.minted.append(ks)
-            return json_reply({"ks": ks, "sessionType": body.get("type", 0), "partnerId": 1234567,
-                               "userId": body.get("userId", ""), "expiry": int(self.clock.now) + self.lifetime,
-                               "privileges": "sessionid:0_k3v9x2ab,apptoken:0_k3v9x2ab,list:*,enableentitlement",
-                               "objectType": "KalturaSessionInfo"})
+            return json_reply(
+                {
+                    "ks": ks,
+                    "sessionType": body.get("type", 0),
+                    "partnerId": 1234567,
+                    "userId": body.get("userId", ""),
+                    "expiry": int(self.clock.now) + self.lifetime,
+                    "privileges": "sessionid:0_k3v9x2ab,apptoken:0_k3v9x2ab,list:*,enableentitlement",
+                    "objectType": "KalturaSessionInfo",
+                }
+            )
         return Reply(status=404, body=b"unknown")
 
 
@@ -259,8 +283,16 @@ def test_a_minting_failure_is_not_cached(
     manager: SessionManager, fake: FakeKaltura, server: AppTokenServer, clock: Clock
 ) -> None:
     target = manager.client.policy.check_url(fake.url)
-    fake.queue(json_reply({"code": "APP_TOKEN_NOT_ACTIVE", "message": "not active", "objectType": "KalturaAPIException",
-                           "args": {"ID": "0_k3v9x2ab"}}))
+    fake.queue(
+        json_reply(
+            {
+                "code": "APP_TOKEN_NOT_ACTIVE",
+                "message": "not active",
+                "objectType": "KalturaAPIException",
+                "args": {"ID": "0_k3v9x2ab"},
+            }
+        )
+    )
 
     with pytest.raises(KalturaApiError):
         manager.session(target, TOKEN, "alice")

@@ -78,8 +78,16 @@ def parse(text: Any, role: str = "client") -> tuple[AppToken | None, list[Findin
         "```json\n" + paste(indent=2) + "\n```",
         json.dumps({"result": token_json()}),
     ],
-    ids=["compact", "pretty", "whitespace", "bom", "response-body-label", "crlf-label-and-download", "code-fence",
-         "result-wrapper"],
+    ids=[
+        "compact",
+        "pretty",
+        "whitespace",
+        "bom",
+        "response-body-label",
+        "crlf-label-and-download",
+        "code-fence",
+        "result-wrapper",
+    ],
 )
 def test_accepts_the_token_as_pasted(text: str) -> None:
     token, findings = parse(text)
@@ -169,8 +177,13 @@ def test_unreadable_input_is_a_specific_error(text: Any, code: str) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [[token_json()], "just a string", 42, {"objectType": "KalturaMediaEntry", "id": "0_abcdefgh", "name": "x"},
-     {"hello": "world"}],
+    [
+        [token_json()],
+        "just a string",
+        42,
+        {"objectType": "KalturaMediaEntry", "id": "0_abcdefgh", "name": "x"},
+        {"hello": "world"},
+    ],
     ids=["list", "string", "number", "media-entry", "unrelated-object"],
 )
 def test_json_that_is_not_an_app_token_is_rejected(value: Any) -> None:
@@ -183,8 +196,12 @@ def test_json_that_is_not_an_app_token_is_rejected(value: Any) -> None:
 
 def test_a_pasted_kaltura_error_says_so_without_echoing_a_session() -> None:
     ks = "djJ8MTIzNDU2N3zSecretSessionMaterialThatMustNotBeShown"
-    error = {"code": "INVALID_KS", "message": f'Invalid KS "{ks}", Error "-1,INVALID_STR"',
-             "objectType": "KalturaAPIException", "args": {"KSID": ks}}
+    error = {
+        "code": "INVALID_KS",
+        "message": f'Invalid KS "{ks}", Error "-1,INVALID_STR"',
+        "objectType": "KalturaAPIException",
+        "args": {"KSID": ks},
+    }
 
     token, findings = parse(json.dumps(error))
 
@@ -427,8 +444,22 @@ _json_values = st.recursive(
 _field_values = (
     st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.lists(st.integers(), max_size=3)
 )
-_token_keys = ["id", "token", "partnerId", "status", "expiry", "sessionType", "sessionUserId", "sessionDuration",
-               "sessionPrivileges", "hashType", "description", "objectType", "code", "message"]
+_token_keys = [
+    "id",
+    "token",
+    "partnerId",
+    "status",
+    "expiry",
+    "sessionType",
+    "sessionUserId",
+    "sessionDuration",
+    "sessionPrivileges",
+    "hashType",
+    "description",
+    "objectType",
+    "code",
+    "message",
+]
 
 
 def _only_findings(result: tuple[AppToken | None, list[Finding]]) -> None:

@@ -62,11 +62,21 @@ def test_as_int_accepts_numbers_and_numeric_strings_only(value: object, expected
 
 
 def test_media_entry_accepts_numbers_as_strings_and_missing_fields() -> None:
-    entry = MediaEntry.from_kaltura({
-        "id": "1_ab12cd34", "name": "Drone flyover", "mediaType": "1", "status": "2", "tags": "360, drone",
-        "duration": "61", "width": 3840, "height": "2160", "flavorParamsIds": "0,487041,x", "userId": "alice",
-        "objectType": "KalturaMediaEntry",
-    })
+    entry = MediaEntry.from_kaltura(
+        {
+            "id": "1_ab12cd34",
+            "name": "Drone flyover",
+            "mediaType": "1",
+            "status": "2",
+            "tags": "360, drone",
+            "duration": "61",
+            "width": 3840,
+            "height": "2160",
+            "flavorParamsIds": "0,487041,x",
+            "userId": "alice",
+            "objectType": "KalturaMediaEntry",
+        }
+    )
 
     assert entry.media_type is MediaType.VIDEO and entry.status is EntryStatus.READY and entry.is_ready
     assert entry.is_360 and entry.tags == ("360", "drone")
@@ -87,8 +97,16 @@ def test_media_page_knows_if_there_is_more() -> None:
 
 
 def test_session_info_from_kaltura() -> None:
-    info = SessionInfo.from_kaltura({"ks": "djJ8x", "sessionType": 2, "partnerId": "12", "userId": "",
-                                      "expiry": 1767312000, "privileges": "disableentitlement"})
+    info = SessionInfo.from_kaltura(
+        {
+            "ks": "djJ8x",
+            "sessionType": 2,
+            "partnerId": "12",
+            "userId": "",
+            "expiry": 1767312000,
+            "privileges": "disableentitlement",
+        }
+    )
 
     assert info.session_type is SessionType.ADMIN and info.partner_id == 12 and info.user_id is None
     assert info.privileges.disables_entitlement and "djJ8x" not in repr(info)
@@ -107,8 +125,14 @@ def test_user_profile_and_flavor_params_from_kaltura() -> None:
 
 @pytest.mark.parametrize(
     ("code", "kind"),
-    [("INVALID_KS", InvalidSession), ("SERVICE_FORBIDDEN", Forbidden), ("SERVICE_FORBIDDEN_CONTENT_BLOCKED", Forbidden),
-     ("ENTRY_ID_NOT_FOUND", NotFound), ("APP_TOKEN_ID_NOT_FOUND", NotFound), ("MISSING_KS", KalturaApiError)],
+    [
+        ("INVALID_KS", InvalidSession),
+        ("SERVICE_FORBIDDEN", Forbidden),
+        ("SERVICE_FORBIDDEN_CONTENT_BLOCKED", Forbidden),
+        ("ENTRY_ID_NOT_FOUND", NotFound),
+        ("APP_TOKEN_ID_NOT_FOUND", NotFound),
+        ("MISSING_KS", KalturaApiError),
+    ],
 )
 def test_api_error_picks_the_specific_class(code: str, kind: type) -> None:
     error = api_error(code, "m", {"A": "b"}, service="media", action="list")
@@ -120,8 +144,12 @@ def test_api_error_picks_the_specific_class(code: str, kind: type) -> None:
 
 
 def test_forbidden_explains_what_to_do() -> None:
-    error = api_error("SERVICE_FORBIDDEN", "The access to service [conversionProfile->getDefault] is forbidden",
-                      service="conversionProfile", action="getDefault")
+    error = api_error(
+        "SERVICE_FORBIDDEN",
+        "The access to service [conversionProfile->getDefault] is forbidden",
+        service="conversionProfile",
+        action="getDefault",
+    )
 
     assert error.explain() == (
         "Kaltura refused conversionProfile.getDefault: SERVICE_FORBIDDEN (The access to service "

@@ -69,8 +69,11 @@ def test_malformed_values_are_refused_clearly(k1: str, stored: str) -> None:
 
 def test_rotation_reencrypts_under_the_new_key_and_survives_removing_the_old_one(k1: str, k2: str) -> None:
     old_ring = Keyring.parse(f"k1:{k1}")
-    rows = {(hub, slot): old_ring.encrypt(f"{TOKEN}-{hub}-{slot}", hub, slot)
-            for hub in (1, 2) for slot in ("client_token", "server_token")}
+    rows = {
+        (hub, slot): old_ring.encrypt(f"{TOKEN}-{hub}-{slot}", hub, slot)
+        for hub in (1, 2)
+        for slot in ("client_token", "server_token")
+    }
     rotating = Keyring.parse(f"k2:{k2},k1:{k1}")
 
     rotated = {key: rotating.rotate(value, *key) for key, value in rows.items()}
