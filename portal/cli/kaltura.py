@@ -14,7 +14,7 @@ import click
 from flask.cli import with_appcontext
 
 from portal import db, registry
-from portal.cli import hub_by_slug
+from portal.cli.common import hub_by_slug
 from portal.models import UserIdMode
 
 LEVELS = {"pass": "ok", "warn": "warning", "fail": "error", "skip": "warning"}

@@ -1,37 +1,13 @@
-"""The `portal` command: database migrations, users, hubs, memberships, plans and demo data.
-
-Each command is a thin wrapper over the same service functions the views call.
-"""
+"""`portal migrate | create-user | create-hub | add-member | set-plan | seed-demo`."""
 
 from __future__ import annotations
 
-from typing import NoReturn
-
 import click
-import sqlalchemy as sa
-from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
 from portal import db
-from portal.models import Hub, Plan, Role
-
-
-def main() -> None:
-    """Entry point of the `portal` console script."""
-    from portal import create_app
-
-    FlaskGroup(create_app=lambda: create_app(), help="Kaltura Hub Portal administration.")(prog_name="portal")
-
-
-def register(app: Flask) -> None:
-    from portal.kaltura_cli import kaltura
-
-    for command in (migrate, create_user, create_hub, add_member, set_plan, seed_demo, kaltura):
-        app.cli.add_command(command)
-
-
-def _fail(message: str) -> NoReturn:
-    raise click.ClickException(message)
+from portal.cli.common import fail, hub_by_slug
+from portal.models import Plan, Role
 
 
 @click.command("migrate")
@@ -59,7 +35,7 @@ def create_user(email: str, name: str, password: str, support: bool) -> None:
     try:
         user = create(db.session(), email=email, display_name=name, password=password, is_support=support)
     except AccountError as error:
-        _fail(error.message)
+        fail(error.message)
     click.echo(f"Created {user.email}{' (support)' if support else ''}.")
 
 
@@ -76,7 +52,7 @@ def create_hub(slug: str, name: str, plan: str) -> None:
     try:
         hub = create(db.session(), name=name, slug=slug, plan=Plan(plan))
     except HubError as error:
-        _fail(error.message)
+        fail(error.message)
     click.echo(f"Created hub {hub.slug} ({hub.plan.label}).")
 
 
@@ -93,7 +69,7 @@ def add_member(slug: str, email: str, role: str) -> None:
     try:
         add(db.session(), hub=hub_by_slug(slug), email=email, role=Role(role), actor=None)
     except HubError as error:
-        _fail(error.message)
+        fail(error.message)
     click.echo(f"Added {email} to {slug} as {role}.")
 
 
@@ -121,11 +97,3 @@ def seed_demo() -> None:
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for user in USERS:
         click.echo(f"  {user.email:<28} {user.description}")
-
-
-def hub_by_slug(slug: str) -> Hub:
-    """The hub at ``slug``, or a ClickException saying there is none (shared by every command)."""
-    hub = db.session().scalar(sa.select(Hub).where(Hub.slug == slug))
-    if hub is None:
-        _fail(f"No hub has the slug {slug!r}.")
-    return hub
