@@ -25,13 +25,16 @@ def engine(request, tmp_path):  # type: ignore[no-untyped-def]
     else:
         if not POSTGRES.startswith("postgresql"):
             pytest.skip("PostgreSQL migration check runs when TEST_DATABASE_URL is set (CI's second pass)")
-        # A database of its own, so the suite's migrated `test` database is left alone.
+        # A database of its own, named after the suite's, so the suite's migrated database is left
+        # alone and two runs on different databases of one server do not collide.
+        base, _, suite_db = POSTGRES.rpartition("/")
+        scratch = f"{suite_db.split('?')[0]}_migrations"
         admin = make_engine(POSTGRES).execution_options(isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            connection.execute(sa.text("DROP DATABASE IF EXISTS portal_migrations"))
-            connection.execute(sa.text("CREATE DATABASE portal_migrations"))
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{scratch}"'))
+            connection.execute(sa.text(f'CREATE DATABASE "{scratch}"'))
         admin.dispose()
-        url = POSTGRES.rsplit("/", 1)[0] + "/portal_migrations"
+        url = f"{base}/{scratch}"
     engine = make_engine(url)
     yield engine
     engine.dispose()
