@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.models import User, new_session_token
+from portal.validation import FieldError
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -30,22 +31,13 @@ def hash_password(password: str) -> str:
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-class AccountError(ValueError):
-    """Input that cannot make an account; ``field`` names the form field at fault."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
 def normalise_email(raw: str) -> str:
     """The canonical form we store and compare: syntax-checked, lower-cased."""
     try:
         checked = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as error:
         reason = str(error).rstrip(".")
-        raise AccountError(
+        raise FieldError(
             "email", f"“{raw.strip()}” is not a valid email address ({reason}). Enter it like name@example.com."
         ) from None
     return checked.normalized.lower()
@@ -65,12 +57,12 @@ def authenticate(db: Session, email: str, password: str) -> User | None:
 
 
 def create_user(db: Session, *, email: str, display_name: str, password: str, is_support: bool = False) -> User:
-    """Create and commit a user; raises AccountError for a bad email, a weak password or a duplicate."""
+    """Create and commit a user; raises FieldError for a bad email, a weak password or a duplicate."""
     email = normalise_email(email)
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError("password", f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        raise FieldError("password", f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
     if find_by_email(db, email) is not None:
-        raise AccountError("email", f"An account with {email} already exists.")
+        raise FieldError("email", f"An account with {email} already exists.")
     user = User(
         email=email,
         display_name=display_name.strip() or email.split("@")[0],

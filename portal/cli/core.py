@@ -29,12 +29,12 @@ def migrate(revision: str) -> None:
 @with_appcontext
 def create_user(email: str, name: str, password: str, support: bool) -> None:
     """Create a portal user who can sign in with EMAIL."""
-    from portal.accounts.services import AccountError
     from portal.accounts.services import create_user as create
+    from portal.validation import FieldError
 
     try:
         user = create(db.session(), email=email, display_name=name, password=password, is_support=support)
-    except AccountError as error:
+    except FieldError as error:
         fail(error.message)
     click.echo(f"Created {user.email}{' (support)' if support else ''}.")
 
@@ -46,12 +46,12 @@ def create_user(email: str, name: str, password: str, support: bool) -> None:
 @with_appcontext
 def create_hub(slug: str, name: str, plan: str) -> None:
     """Create a hub called NAME at /hubs/SLUG."""
-    from portal.hubs.services import HubError
     from portal.hubs.services import create_hub as create
+    from portal.validation import FieldError
 
     try:
         hub = create(db.session(), name=name, slug=slug, plan=Plan(plan))
-    except HubError as error:
+    except FieldError as error:
         fail(error.message)
     click.echo(f"Created hub {hub.slug} ({hub.plan.label}).")
 
@@ -63,12 +63,12 @@ def create_hub(slug: str, name: str, plan: str) -> None:
 @with_appcontext
 def add_member(slug: str, email: str, role: str) -> None:
     """Add the user with EMAIL to hub SLUG."""
-    from portal.hubs.services import HubError
     from portal.hubs.services import add_member as add
+    from portal.validation import FieldError
 
     try:
         add(db.session(), hub=hub_by_slug(slug), email=email, role=Role(role), actor=None)
-    except HubError as error:
+    except FieldError as error:
         fail(error.message)
     click.echo(f"Added {email} to {slug} as {role}.")
 

@@ -16,6 +16,7 @@ from flask.cli import with_appcontext
 from portal import db, registry
 from portal.cli.common import hub_by_slug
 from portal.models import UserIdMode
+from portal.validation import FieldError
 
 LEVELS = {"pass": "ok", "warn": "warning", "fail": "error", "skip": "warning"}
 
@@ -52,7 +53,7 @@ def check(hub_slug: str, as_json: bool) -> None:
         raise click.ClickException(f"Hub {hub_slug!r} has no Kaltura connection. Connect it on its Kaltura tab first.")
     try:
         client, server = services.saved_tokens(registry.vault(), hub, connection)
-    except services.IntegrationError as error:
+    except FieldError as error:
         raise click.ClickException(error.message) from None
     rows = services.run_live_checks(registry.kaltura(), connection.service_url, client, server, None)
     findings = [

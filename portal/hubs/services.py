@@ -12,20 +12,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from portal import audit
-from portal.accounts.services import AccountError, find_by_email, normalise_email
+from portal.accounts.services import find_by_email, normalise_email
 from portal.integrations.services import clash_for_new_member
 from portal.models import Hub, Membership, Plan, Role, User
+from portal.validation import FieldError
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
-
-
-class HubError(ValueError):
-    """A change that cannot be made; ``field`` names the form field to show it on."""
-
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -68,9 +60,9 @@ def create_hub(db: Session, *, name: str, slug: str, plan: Plan = Plan.FREE, act
     """Create and commit a hub; the slug must be unused and URL-safe."""
     name = _clean_name(name)
     if not SLUG.match(slug):
-        raise HubError("slug", "Use 1-60 lower-case letters, digits and dashes for the slug, like 'film-club'.")
+        raise FieldError("slug", "Use 1-60 lower-case letters, digits and dashes for the slug, like 'film-club'.")
     if db.scalar(sa.select(Hub.id).where(Hub.slug == slug)) is not None:
-        raise HubError("slug", f"The slug '{slug}' is taken; choose another.")
+        raise FieldError("slug", f"The slug '{slug}' is taken; choose another.")
     hub = Hub(name=name, slug=slug, plan=plan)
     db.add(hub)
     db.flush()
@@ -98,24 +90,24 @@ def set_plan(db: Session, *, hub: Hub, plan: Plan, actor: User | None, request_i
 def add_member(
     db: Session, *, hub: Hub, email: str, role: Role, actor: User | None, request_id: str | None = None
 ) -> Membership:
-    """Add an existing portal user to the hub; raises HubError saying exactly what is wrong."""
+    """Add an existing portal user to the hub; raises FieldError saying exactly what is wrong."""
     try:
         email = normalise_email(email)
-    except AccountError as error:
-        raise HubError("email", error.message) from None
+    except FieldError as error:
+        raise FieldError("email", error.message) from None
     user = find_by_email(db, email)
     if user is None:
-        raise HubError(
+        raise FieldError(
             "email", f"No portal account uses {email}. Check the spelling, or ask support to create the account first."
         )
     existing = _membership_of(db, hub, user)
     if existing is not None:
-        raise HubError(
+        raise FieldError(
             "email", f"{user.display_name} ({email}) is already a member of this hub, as {existing.role.label.lower()}."
         )
     clash = clash_for_new_member(db, hub, email)
     if clash is not None:
-        raise HubError(
+        raise FieldError(
             "email",
             f"{email} would get the same Kaltura user id '{clash[1]}' as {clash[0]} under this hub's "
             "Kaltura user-id setting, and they would see each other's media. Change the setting first.",
@@ -166,7 +158,7 @@ def remove_member(db: Session, *, hub: Hub, membership_id: int, actor: User, req
 def _clean_name(name: str) -> str:
     name = " ".join(name.split())
     if not 2 <= len(name) <= 120:
-        raise HubError("name", "The hub name needs 2 to 120 characters.")
+        raise FieldError("name", "The hub name needs 2 to 120 characters.")
     return name
 
 
@@ -178,11 +170,11 @@ def _get_membership(db: Session, hub: Hub, membership_id: int) -> Membership:
     # Filtered by hub: a membership id from another hub is "not found", never acted on.
     membership = db.scalar(sa.select(Membership).where(Membership.id == membership_id, Membership.hub_id == hub.id))
     if membership is None:
-        raise HubError(None, "That member is no longer in this hub. The list below is up to date.")
+        raise FieldError(None, "That member is no longer in this hub. The list below is up to date.")
     return membership
 
 
 def _keep_an_admin(db: Session, hub: Hub, verb: str) -> None:
     admins = db.scalar(sa.select(sa.func.count()).where(Membership.hub_id == hub.id, Membership.role == Role.ADMIN))
     if (admins or 0) <= 1:
-        raise HubError(None, f"You cannot {verb} the hub's only admin. Make someone else an admin first.")
+        raise FieldError(None, f"You cannot {verb} the hub's only admin. Make someone else an admin first.")

@@ -13,6 +13,7 @@ from portal.hubs.forms import AddMemberForm, HubGeneralForm, MemberRoleForm, Pla
 from portal.integrations.services import connection_of
 from portal.models import Plan, Role
 from portal.security import HubAccess, Need, hub_access
+from portal.validation import FieldError
 
 
 @bp.get("/")
@@ -97,7 +98,7 @@ def members(slug: str):
                 actor=current_user,
                 request_id=g.request_id,
             )
-        except services.HubError as error:
+        except FieldError as error:
             form.email.errors.append(error.message)
         else:
             return _members_changed(access, f"Added {membership.user.display_name} as {membership.role.label.lower()}.")
@@ -121,7 +122,7 @@ def member_role(slug: str, membership_id: int):
             actor=current_user,
             request_id=g.request_id,
         )
-    except services.HubError as error:
+    except FieldError as error:
         return _members_page(access, AddMemberForm(formdata=None), error=error.message, status=409)
     return _members_changed(access, f"{membership.user.display_name} is now {membership.role.label.lower()}.")
 
@@ -137,7 +138,7 @@ def member_remove(slug: str, membership_id: int):
         user = services.remove_member(
             db.session(), hub=access.hub, membership_id=membership_id, actor=current_user, request_id=g.request_id
         )
-    except services.HubError as error:
+    except FieldError as error:
         return _members_page(access, AddMemberForm(formdata=None), error=error.message, status=409)
     return _members_changed(access, f"Removed {user.display_name} from the hub.")
 

@@ -19,21 +19,13 @@ from portal.kaltura.tokens import pair_findings, parse_app_token
 from portal.kaltura.vault import Slot, TokenVault
 from portal.models import Hub, KalturaConnection, Membership, User, UserIdMode
 from portal.secrets import SecretsError
+from portal.validation import FieldError
 
 SLOTS: tuple[Slot, ...] = ("client", "server")
 # Kaltura's own rule for user ids (reference §7).
 KALTURA_USER_ID = re.compile(r"^[A-Za-z0-9,!#$%&'*+?^_`{|}~.@-]{1,320}$")
 RULE_FIELDS = {"email", "local", "domain"}
 RULE_PLACEHOLDERS = "{email}, {local} or {domain}"
-
-
-class IntegrationError(ValueError):
-    """Input that cannot be saved; ``field`` names the form field."""
-
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass
@@ -113,16 +105,14 @@ def check_rule(rule: str) -> str:
     rule = rule.strip()
     names = set(re.findall(r"{([^{}]*)}", rule))
     if not names:
-        raise IntegrationError(
-            "custom_rule", f"Use at least one of {RULE_PLACEHOLDERS} in the rule, e.g. '{{local}}@corp'."
-        )
+        raise FieldError("custom_rule", f"Use at least one of {RULE_PLACEHOLDERS} in the rule, e.g. '{{local}}@corp'.")
     unknown = sorted(names - RULE_FIELDS)
     if unknown:
         placeholder = "{" + unknown[0] + "}"
-        raise IntegrationError("custom_rule", f"Unknown placeholder {placeholder}: use {RULE_PLACEHOLDERS}.")
+        raise FieldError("custom_rule", f"Unknown placeholder {placeholder}: use {RULE_PLACEHOLDERS}.")
     example = rule.format(email="pat.lee@example.com", local="pat.lee", domain="example.com")
     if not KALTURA_USER_ID.match(example):
-        raise IntegrationError(
+        raise FieldError(
             "custom_rule",
             f"The rule makes '{example}' from pat.lee@example.com, which Kaltura does not accept as a user id "
             "(letters, digits and . @ _ - + and a few other signs; no spaces).",
@@ -257,11 +247,11 @@ def set_custom_rule(
     """Support defines (or, with an empty rule, clears) the hub's custom user-id rule."""
     connection = connection_of(db, hub)
     if connection is None:
-        raise IntegrationError("custom_rule", "Connect the hub to Kaltura first; the rule belongs to its connection.")
+        raise FieldError("custom_rule", "Connect the hub to Kaltura first; the rule belongs to its connection.")
     if rule.strip():
         rule = check_rule(rule)
         for user_id, emails in mapping_collisions(db, hub, UserIdMode.CUSTOM, rule).items():
-            raise IntegrationError(
+            raise FieldError(
                 "custom_rule",
                 f"{' and '.join(emails)} would share the Kaltura user id '{user_id}'. "
                 "Use a rule that keeps every member's id different (e.g. include {domain}).",
@@ -285,7 +275,7 @@ def saved_tokens(vault: TokenVault, hub: Hub, connection: KalturaConnection) -> 
     client = _saved_token(vault, hub, connection, "client", outcome)
     server = _saved_token(vault, hub, connection, "server", outcome)
     if client is None or server is None:
-        raise IntegrationError(
+        raise FieldError(
             None,
             " ".join(m for messages in outcome.field_errors.values() for m in messages)
             or "The hub has no complete Kaltura connection.",

@@ -16,6 +16,7 @@ from portal.integrations.forms import CustomRuleForm, KalturaForm
 from portal.kaltura.vault import Slot
 from portal.models import KalturaConnection, UserIdMode
 from portal.security import HubAccess, Need, hub_access
+from portal.validation import FieldError
 
 SETTINGS_URL = "/hubs/<slug>/settings/integrations/kaltura"
 SLOT_NAMES = {"client": "client token", "server": "server token"}
@@ -126,7 +127,7 @@ def kaltura_rule(slug: str):
                 actor=current_user,
                 request_id=g.request_id,
             )
-        except services.IntegrationError as error:
+        except FieldError as error:
             rule_form.custom_rule.errors.append(error.message)
         else:
             flash("Saved the user-id rule.", "success")
