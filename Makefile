@@ -7,13 +7,14 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SANDBOX_PORT ?= 8001
 
-.PHONY: demo test lint install migrate seed vendor clean help
+.PHONY: demo test lint bench install migrate seed vendor clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make demo   install, migrate, seed demo data, start the Kaltura sandbox and the portal"
 	@echo "make test   install and run the whole test suite"
 	@echo "make lint   ruff (lint and format) and mypy"
+	@echo "make bench  every benchmark in bench/: one table, and bench/results.json"
 
 install: .make/python .make/vendor
 
@@ -42,6 +43,10 @@ demo: seed
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Figures, not pass/fail: run on a quiet machine. BENCH_ARGS="--only gateway --quick" narrows it.
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: .make/python
 	$(BIN)/ruff check .
