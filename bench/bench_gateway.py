@@ -48,7 +48,7 @@ def collect(quick: bool = False) -> list[Figure]:
             direct_times = timed(lambda: session.post(url, json=body, timeout=30).json(), rounds)
             session.close()
     return [
-        Figure("gateway_calls_cold", cold, "calls", note="first listing: widget session, app-token session, media.list"),
+        Figure("gateway_calls_cold", cold, "calls", note="first listing: widget session, app session, media.list"),
         Figure("gateway_calls_per_listing", warm, "calls", note="session cached"),
         Figure(
             "gateway_list_ms",

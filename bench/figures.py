@@ -67,7 +67,8 @@ def table(figures: Iterable[Figure]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = []
     for index, row in enumerate(rows):
-        cells = [row[0].ljust(widths[0]), *(cell.rjust(width) for cell, width in zip(row[1:4], widths[1:], strict=True))]
+        numbers = (cell.rjust(width) for cell, width in zip(row[1:4], widths[1:], strict=True))
+        cells = [row[0].ljust(widths[0]), *numbers]
         lines.append("  ".join([*cells, row[4]]).rstrip())
         if index == 0:
             lines.append("  ".join("-" * width for width in widths))
