@@ -34,7 +34,7 @@ def test_validate_tokens_prints_findings_and_exit_code(app, tmp_path, sandbox): 
         args=["kaltura", "validate-tokens", *_files(tmp_path, sandbox, "serverAppToken", "clientAppToken")]
     )
     assert swapped.exit_code == 1
-    assert "error" in swapped.output and "wrong fields" in swapped.output
+    assert "tokens_swapped" in swapped.output and "each other's fields" in swapped.output
     secret = sandbox.credentials["clientAppToken"]["token"]
     assert secret not in good.output + swapped.output
 

@@ -88,8 +88,8 @@ def test_saved_tokens_can_be_kept_while_changing_the_mode(admin, db, sandbox, pa
     [
         ({"client_token": '{"id": "0_abc",\n "token": }'}, "line 2"),
         ({"client_token": "not json at all"}, "not valid JSON"),
-        ({"server_token": "__client__"}, "pasted twice"),
-        ({"client_token": "__server__", "server_token": "__client__"}, "wrong fields"),
+        ({"server_token": "__client__"}, "pasted into both fields"),
+        ({"client_token": "__server__", "server_token": "__client__"}, "in each other's fields"),
         ({"client_token": ""}, "Paste the client App Token"),
     ],
 )
