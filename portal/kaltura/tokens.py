@@ -300,7 +300,7 @@ def _load_json(text: Any, name: str, found: _Findings) -> dict[str, Any] | None:
     if _recognised_fragment(body, found):
         return None
     parsed = _parse(body, source, offset, found)
-    if parsed is None:
+    if found.has_errors:
         return None
     return _clean_strings(_as_app_token_object(parsed, found), found)
 
@@ -351,7 +351,7 @@ def _recognised_fragment(body: str, found: _Findings) -> bool:
 
 
 def _parse(body: str, source: str, offset: int, found: _Findings) -> Any:
-    """Decode ``body``, accepting curly quotes and trailing commas (and saying so); ``None`` after an error."""
+    """Decode ``body``, accepting curly quotes and trailing commas (and saying so), or record an error."""
     try:
         return _decode(body)
     except _DuplicateKey as error:
