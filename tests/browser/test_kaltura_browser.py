@@ -16,14 +16,14 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def app_settings(kaltura_sandbox):  # type: ignore[no-untyped-def]
+def app_settings(kaltura_sandbox):
     kaltura_sandbox.reset()
     return {"KALTURA_SANDBOX_URL": kaltura_sandbox.url}
 
 
 def test_admin_pastes_tokens_tests_saves_and_sees_the_masked_summary(
     page, live_portal, demo, kaltura_sandbox, tmp_path
-):  # type: ignore[no-untyped-def]
+):
     # Given the tokens exactly as the sandbox's credentials command prints them
     printed = subprocess.run(
         [sys.executable, "-m", "kaltura_sandbox", "credentials"], capture_output=True, text=True, check=True

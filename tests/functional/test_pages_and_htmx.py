@@ -31,7 +31,11 @@ def test_boosted_navigation_gets_the_whole_page(admin, path):
 
 @pytest.mark.parametrize("headers", [BOOSTED, {"HX-Request": "true", "HX-History-Restore-Request": "true"}, {}])
 def test_a_refused_boosted_or_plain_form_post_gets_the_whole_page(admin, headers):
-    data = {"csrf_token": csrf_token(admin, TAB), "service_url": "https://www.kaltura.com", "client_token": "0_ab12cd34"}
+    data = {
+        "csrf_token": csrf_token(admin, TAB),
+        "service_url": "https://www.kaltura.com",
+        "client_token": "0_ab12cd34",
+    }
 
     response = admin.post(TAB, data=data, headers=headers)
 
@@ -41,7 +45,11 @@ def test_a_refused_boosted_or_plain_form_post_gets_the_whole_page(admin, headers
 
 
 def test_an_htmx_post_gets_only_its_fragment(admin):
-    data = {"csrf_token": csrf_token(admin, TAB), "service_url": "https://www.kaltura.com", "client_token": "0_ab12cd34"}
+    data = {
+        "csrf_token": csrf_token(admin, TAB),
+        "service_url": "https://www.kaltura.com",
+        "client_token": "0_ab12cd34",
+    }
 
     response = admin.post(TAB, data=data, headers={"HX-Request": "true", "HX-Target": "kaltura-form-section"})
 
@@ -85,3 +93,28 @@ def test_the_kaltura_tab_offers_the_help_and_shapes_of_what_to_paste(admin):
     # The mapping examples are the viewer's own address, never another member's.
     assert "(you: ada@northwind.example)" in text and "(you: ada)" in text
     assert "pat@" not in text
+
+
+def test_each_kaltura_route_checks_access_once(admin, monkeypatch):
+    from portal.integrations import views
+
+    calls = []
+    real = views.hub_access
+
+    def counting(*args, **kwargs):
+        calls.append(args[3])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(views, "hub_access", counting)
+    token = csrf_token(admin, TAB)
+    requests = [
+        ("GET", TAB, None),
+        ("POST", TAB, {"csrf_token": token, "client_token": "0_ab12cd34"}),
+        ("POST", f"{TAB}/test", {"csrf_token": token, "client_token": "0_ab12cd34"}),
+        ("GET", f"{TAB}/client/remove", None),
+        ("POST", f"{TAB}/user-id-rule", {"csrf_token": token, "custom_rule": "{local}"}),
+    ]
+    for method, path, data in requests:
+        calls.clear()
+        admin.open(path, method=method, data=data)
+        assert len(calls) == 1, (method, path, calls)

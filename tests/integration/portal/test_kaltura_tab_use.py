@@ -97,7 +97,9 @@ def test_test_and_save_with_a_mistake_swaps_only_the_form_section(admin, db, san
     response = admin.post(TAB, data=form(admin, sandbox, pasted, client_token="0_abcd1234"), headers=HX)
 
     assert response.status_code == 422
-    assert "<html" not in response.text and response.text.lstrip().startswith('<section class="card" id="kaltura-form-section"')
+    assert "<html" not in response.text and response.text.lstrip().startswith(
+        '<section class="card" id="kaltura-form-section"'
+    )
     summary = re.search(r'<div class="error-summary".*?</div>', response.text, re.S)
     assert summary and "Not saved: 1 problem to fix" in summary.group(0)
     assert 'href="#client_token" data-focus-field' in summary.group(0)
@@ -121,8 +123,11 @@ def test_each_result_is_announced_once_and_the_result_heading_takes_the_focus(ad
 
     assert response.status_code == 200
     assert response.text.count("data-announce") == 1
-    assert re.search(r'<h3 id="kaltura-result" tabindex="-1" data-autofocus data-announce>Live checks against Kaltura:\s+all passed', response.text)
-    assert 'aria-live' not in response.text  # the live region sits outside swapped content (base.html)
+    assert re.search(
+        r'<h3 id="kaltura-result" tabindex="-1" data-autofocus data-announce>Live checks against Kaltura:\s+all passed',
+        response.text,
+    )
+    assert "aria-live" not in response.text  # the live region sits outside swapped content (base.html)
 
 
 # --- paste mistakes on the page: each finding once, no raw codes -----------------------------------
@@ -164,7 +169,9 @@ def test_duplicate_keys_are_refused_naming_the_key(admin, sandbox, pasted):
     assert "the key &#34;token&#34; twice" in response.text or 'the key "token" twice' in response.text
 
 
-def test_a_description_with_a_lone_surrogate_is_cleaned_so_the_tab_keeps_working(app, admin, support, db, sandbox, pasted):
+def test_a_description_with_a_lone_surrogate_is_cleaned_so_the_tab_keeps_working(
+    app, admin, support, db, sandbox, pasted
+):
     token = json.loads(pasted["client"])
     text = json.dumps({**token, "description": "picker"})[:-1] + ', "notes": 1}'
     text = text.replace('"picker"', '"pick\\ud800er"')  # the JSON escape an admin's paste can carry
@@ -230,7 +237,9 @@ def test_a_failing_saved_connection_test_is_recorded_with_its_result(admin, supp
 
     assert tested.status_code == 422
     page = support.get(TAB).text
-    assert re.search(r"Last tested</dt><dd>\s*<time[^>]*>[^<]+</time> ·\s*<span class=\"text-bad\">\d checks? failed", page)
+    assert re.search(
+        r"Last tested</dt><dd>\s*<time[^>]*>[^<]+</time> ·\s*<span class=\"text-bad\">\d checks? failed", page
+    )
     assert "APP_TOKEN_NOT_ACTIVE" in json.dumps(connection(db).last_check)
 
 
@@ -325,7 +334,9 @@ def test_a_custom_rule_with_a_stray_brace_is_a_field_error(admin, support, db, s
     before = snapshot(db)
 
     for rule in ("{local}{", "{local}}", "{email.__class__}"):
-        response = support.post(f"{TAB}/user-id-rule", data={"csrf_token": csrf_token(support, TAB), "custom_rule": rule})
+        response = support.post(
+            f"{TAB}/user-id-rule", data={"csrf_token": csrf_token(support, TAB), "custom_rule": rule}
+        )
         assert response.status_code == 422, rule
         assert 'id="custom_rule-errors"' in response.text
     assert snapshot(db) == before

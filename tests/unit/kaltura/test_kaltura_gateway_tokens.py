@@ -85,7 +85,9 @@ def test_the_diagnostic_gateway_keeps_the_vault(gateway: KalturaGateway, vault: 
         assert quick.vault is vault
 
 
-@pytest.mark.parametrize(("asked", "sent"), [(10_000, MAX_PAGE_SIZE), (501, MAX_PAGE_SIZE), (500, 500), (0, 1), (-5, 1)])
+@pytest.mark.parametrize(
+    ("asked", "sent"), [(10_000, MAX_PAGE_SIZE), (501, MAX_PAGE_SIZE), (500, 500), (0, 1), (-5, 1)]
+)
 def test_the_page_size_sent_to_kaltura_is_capped(
     gateway: KalturaGateway, fake: FakeKaltura, asked: int, sent: int
 ) -> None:
