@@ -340,3 +340,26 @@ def test_a_custom_rule_with_a_stray_brace_is_a_field_error(admin, support, db, s
         assert response.status_code == 422, rule
         assert 'id="custom_rule-errors"' in response.text
     assert snapshot(db) == before
+
+
+def test_saved_tokens_are_unsealed_only_inside_the_gateway(app, admin, support, db, sandbox, pasted, monkeypatch):
+    import inspect
+
+    from portal.kaltura.vault import TokenVault
+
+    assert admin.post(TAB, data=form(admin, sandbox, pasted)).status_code == 303
+    callers = []
+    real = TokenVault.unseal
+
+    def watched(self, sealed):
+        frame = inspect.stack()[1]
+        callers.append(f"{frame.frame.f_globals['__name__']}.{frame.function}")
+        return real(self, sealed)
+
+    monkeypatch.setattr(TokenVault, "unseal", watched)
+    support.post(f"{TAB}/test", data={"csrf_token": csrf_token(support, TAB)}, headers=HX)  # both saved
+    admin.post(f"{TAB}/test", data=form(admin, sandbox, pasted, client_token=""), headers=HX)  # one saved
+    assert admin.post(TAB, data=form(admin, sandbox, pasted, client_token="", server_token="")).status_code == 303
+    assert app.test_cli_runner().invoke(args=["kaltura", "check", "northwind"]).exit_code == 0
+
+    assert callers and set(callers) == {"portal.kaltura.gateway._unsealed"}
