@@ -118,3 +118,11 @@ def test_each_kaltura_route_checks_access_once(admin, monkeypatch):
         calls.clear()
         admin.open(path, method=method, data=data)
         assert len(calls) == 1, (method, path, calls)
+
+
+@pytest.mark.parametrize(("who", "label"), [("ada@northwind.example", "My hubs"), ("sue@support.example", "All hubs")])
+def test_the_nav_names_the_hub_list_as_its_page_does(signed_in, who, label):
+    text = signed_in(who).get("/").text
+
+    assert re.search(rf'<nav class="topnav" aria-label="Main">\s*<a href="/" aria-current="page">{label}</a>', text)
+    assert f"<h1>{label}</h1>" in text
