@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, make_response, render_template, request
+from flask import Response, make_response, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 from jinja2_fragments.flask import render_block
 
 
@@ -29,4 +30,17 @@ def render(template: str, *, block: str | None = None, status: int = 200, **cont
         body = render_template(template, **context)
     response = make_response(body, status)
     response.vary.add("HX-Request")
+    return response
+
+
+def see_other(url: str) -> ResponseReturnValue:
+    """After a successful POST: a 303 to ``url``, or for an HTMX request an ``HX-Location`` to it.
+
+    htmx would follow a 303 inside the XHR and swap the next page into the small target it aimed
+    at; ``HX-Location`` makes it load ``url`` as a boosted navigation instead (whole body, URL pushed).
+    """
+    if not is_htmx():
+        return redirect(url, 303)
+    response = make_response("", 200)
+    response.headers["HX-Location"] = url
     return response

@@ -5,13 +5,16 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from portal.kaltura.vault import SealedToken, Slot
 
 
 class Plan(enum.StrEnum):
@@ -26,6 +29,10 @@ class Plan(enum.StrEnum):
     @property
     def label(self) -> str:
         return self.value.capitalize()
+
+
+#: Why a free hub cannot use (or test) the Kaltura integration; one sentence, shown wherever it is refused.
+PAID_PLAN_NEEDED = "The Kaltura integration needs a paid plan (Pro or Enterprise). Contact support to upgrade this hub."
 
 
 class Role(enum.StrEnum):
@@ -163,4 +170,47 @@ class KalturaConnection(Base):
 
     @property
     def is_complete(self) -> bool:
+        """Both tokens are saved: the integration can work."""
         return bool(self.client_token_sealed and self.server_token_sealed)
+
+    @property
+    def has_tokens(self) -> bool:
+        """At least one token is saved: there is something to test or to remove."""
+        return bool(self.client_token_sealed or self.server_token_sealed)
+
+    # The two token slots, addressed by name ("client" or "server") through these methods only.
+
+    def token_info(self, slot: Slot) -> dict[str, Any] | None:
+        """The public summary of the token saved in ``slot`` (never its secret), or None."""
+        return self.client_token_info if slot == "client" else self.server_token_info
+
+    def sealed_token(self, slot: Slot) -> SealedToken | None:
+        """The token saved in ``slot``, still sealed, for the gateway to unseal; None when there is none."""
+        from portal.kaltura.vault import SealedToken
+
+        ciphertext = self.client_token_sealed if slot == "client" else self.server_token_sealed
+        info = self.token_info(slot)
+        if ciphertext is None or info is None:
+            return None
+        return SealedToken(self.hub_id, slot, ciphertext, str(info["id"]), int(info["partner_id"]))
+
+    def store_token(self, slot: Slot, ciphertext: str, info: dict[str, Any]) -> None:
+        """Keep a sealed token and its public summary in ``slot``."""
+        if slot == "client":
+            self.client_token_sealed, self.client_token_info = ciphertext, info
+        else:
+            self.server_token_sealed, self.server_token_info = ciphertext, info
+
+    def replace_ciphertext(self, slot: Slot, ciphertext: str) -> None:
+        """The same token sealed anew (key rotation); its summary stays."""
+        if slot == "client":
+            self.client_token_sealed = ciphertext
+        else:
+            self.server_token_sealed = ciphertext
+
+    def forget_token(self, slot: Slot) -> None:
+        """Remove the token in ``slot`` (ciphertext and summary)."""
+        if slot == "client":
+            self.client_token_sealed, self.client_token_info = None, None
+        else:
+            self.server_token_sealed, self.server_token_info = None, None

@@ -13,9 +13,10 @@ from portal.secrets import Keyring
 
 
 def init_app(app: Flask) -> None:
-    gateway = KalturaGateway.from_config(app.config)
-    app.extensions["kaltura"] = gateway
-    app.extensions["kaltura_vault"] = TokenVault(Keyring.parse(app.config["ENCRYPTION_KEYS"]))
+    vault = TokenVault(Keyring.parse(app.config["ENCRYPTION_KEYS"]))
+    # The gateway holds the vault: saved tokens are unsealed inside it, for the call that needs them.
+    app.extensions["kaltura"] = KalturaGateway.from_config(app.config, vault=vault)
+    app.extensions["kaltura_vault"] = vault
 
 
 def kaltura() -> KalturaGateway:
@@ -24,5 +25,5 @@ def kaltura() -> KalturaGateway:
 
 
 def vault() -> TokenVault:
-    """Seals and unseals App Tokens with the configured keyring."""
+    """Seals App Tokens with the configured keyring (the gateway unseals them)."""
     return current_app.extensions["kaltura_vault"]

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, abort, g, request
 from sqlalchemy.orm import Session
 
-from portal.models import Hub, Membership, Role, User
+from portal.models import PAID_PLAN_NEEDED, Hub, Membership, Role, User
 
 
 class Need(enum.Enum):
@@ -22,6 +22,8 @@ class Need(enum.Enum):
     SETTINGS = "settings"  # hub admins, and support (read-only)
     MANAGE = "manage"  # hub admins only
     SUPPORT = "support"  # support staff only (plan, custom user-id rule)
+    INTEGRATION = "integration"  # hub admins of a paid hub: change the Kaltura connection
+    LIVE_TEST = "live_test"  # hub admins and support, of a paid hub: run live checks against Kaltura
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,9 @@ class HubAccess:
 def hub_access(db: Session, user: User, slug: str, need: Need) -> HubAccess:
     """Load a hub for ``user`` or abort: 404 for hubs they may not know about, 403 for the rest.
 
-    Support staff see every hub read-only; participants see their hubs; only admins manage.
+    Support staff see every hub read-only; participants see their hubs; only admins manage. The
+    Kaltura integration (and its live tests, which call Kaltura) exists on paid plans only: a free
+    hub's admin is refused with a 403 that says so.
     """
     hub = db.scalar(sa.select(Hub).where(Hub.slug == slug))
     if hub is None:
@@ -67,6 +71,12 @@ def hub_access(db: Session, user: User, slug: str, need: Need) -> HubAccess:
         abort(403)
     if need is Need.SUPPORT and not user.is_support:
         abort(403)
+    if need is Need.INTEGRATION and not access.can_manage:
+        abort(403)
+    if need is Need.LIVE_TEST and not access.can_see_settings:
+        abort(403)
+    if need in (Need.INTEGRATION, Need.LIVE_TEST) and not hub.plan.is_paid:
+        abort(403, PAID_PLAN_NEEDED)
     return access
 
 

@@ -16,7 +16,6 @@ from flask.cli import with_appcontext
 from portal import db, registry
 from portal.cli.common import hub_by_slug
 from portal.models import UserIdMode
-from portal.validation import FieldError
 
 LEVELS = {"pass": "ok", "warn": "warning", "fail": "error", "skip": "warning"}
 
@@ -44,21 +43,26 @@ def validate_tokens(client_json_file: Path, server_json_file: Path, as_json: boo
 @click.option("--json", "as_json", is_flag=True, help='Print {"findings": [...]} as JSON.')
 @with_appcontext
 def check(hub_slug: str, as_json: bool) -> None:
-    """Run the live connection checks for a saved hub."""
+    """Run the live connection checks for a saved hub (as support does: no Kaltura user is created)."""
     from portal.integrations import services
 
     hub = hub_by_slug(hub_slug)
-    connection = services.connection_of(db.session(), hub)
-    if connection is None:
+    if services.connection_of(db.session(), hub) is None:
         raise click.ClickException(f"Hub {hub_slug!r} has no Kaltura connection. Connect it on its Kaltura tab first.")
-    try:
-        client, server = services.saved_tokens(registry.vault(), hub, connection)
-    except FieldError as error:
-        raise click.ClickException(error.message) from None
-    rows = services.run_live_checks(registry.kaltura(), connection.service_url, client, server, None)
+    report = services.test_connection(
+        db.session(),
+        gateway=registry.kaltura(),
+        vault=registry.vault(),
+        hub=hub,
+        tester=None,
+        may_change=False,
+        typed=services.Typed(),
+    )
+    if report.problems:
+        raise click.ClickException(" ".join(problem.message for problem in report.problems))
     findings = [
         {"level": LEVELS[row.status], "code": row.key, "message": _row_message(row), "kaltura_error": row.code}
-        for row in rows
+        for row in report.rows
     ]
     _report(findings, as_json)
 
@@ -76,27 +80,28 @@ def connect(
     """Connect a hub exactly as an admin would on its Kaltura tab (validate, test live, save)."""
     from portal.integrations import services
 
-    outcome = services.save_connection(
+    report = services.save_connection(
         db.session(),
         gateway=registry.kaltura(),
         vault=registry.vault(),
         hub=hub_by_slug(hub_slug),
         actor=None,
-        service_url=service_url,
-        client_text=_read(client_json_file),
-        server_text=_read(server_json_file),
-        mode=UserIdMode(user_id_mode) if user_id_mode else None,
+        typed=services.Typed(
+            service_url=service_url,
+            client_text=_read(client_json_file),
+            server_text=_read(server_json_file),
+            mode=UserIdMode(user_id_mode) if user_id_mode else None,
+        ),
     )
-    for name, messages in outcome.field_errors.items():
-        for message in messages:
-            click.echo(f"error: {name}: {message}", err=True)
-    for finding in outcome.findings:
-        if finding.level != "ok":
-            click.echo(f"{finding.level}: {finding.message}", err=True)
-    for row in outcome.rows:
+    for problem in report.problems:
+        click.echo(f"error: {problem.field or 'connection'}: {problem.message}", err=True)
+    for finding in report.notes:
+        if finding.level == "warning":
+            click.echo(f"warning: {finding.message}", err=True)
+    for row in report.rows:
         if row.status != "pass":
             click.echo(f"{LEVELS[row.status]}: {_row_message(row)}", err=True)
-    if not outcome.saved:
+    if not report.saved:
         raise click.ClickException(f"Hub {hub_slug!r} was not connected; nothing was saved.")
     click.echo(f"Connected {hub_slug} to Kaltura at {service_url}.")
 

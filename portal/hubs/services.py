@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from portal import audit
 from portal.accounts.services import find_by_email, normalise_email
-from portal.integrations.services import clash_for_new_member
+from portal.identity import clash_for_new_member
 from portal.models import Hub, Membership, Plan, Role, User
 from portal.validation import FieldError
 

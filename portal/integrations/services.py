@@ -1,163 +1,152 @@
-"""A hub's Kaltura connection: validate, test, save, remove. No Flask here.
+"""A hub's Kaltura connection: validate what an admin typed, test it live, save it, remove it. No Flask here.
 
-Views, the CLI and the demo seed all call these functions, so an admin's paste, an operator's
-`portal kaltura connect` and `make demo` go through the same checks and the same audit trail.
+Views, the CLI and the demo all call these functions, so an admin's paste, an operator's
+`portal kaltura connect` and `make demo` go through the same checks and the same audit trail. Each
+function returns what it found (a :class:`Report`) instead of filling an argument. Saved tokens stay
+sealed here: the gateway unseals them for the calls that need them (DESIGN §3.5). The user-id
+mapping lives in :mod:`portal.identity`, key rotation next to the vault.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portal import audit
+from portal.identity import check_rule, collision_errors, mapped_user_id, mapping_collisions
 from portal.kaltura import AppToken, CheckRow, Finding, KalturaGateway, OutboundBlocked, run_live_checks, validate_pair
+from portal.kaltura.gateway import TokenRef
 from portal.kaltura.tokens import pair_findings, parse_app_token
-from portal.kaltura.vault import Slot, TokenVault
-from portal.models import Hub, KalturaConnection, Membership, User, UserIdMode
+from portal.kaltura.vault import SLOTS, SealedToken, Slot, TokenVault, rotate
+from portal.models import PAID_PLAN_NEEDED, Hub, KalturaConnection, User, UserIdMode
 from portal.secrets import SecretsError
 from portal.validation import FieldError
 
-SLOTS: tuple[Slot, ...] = ("client", "server")
-# Kaltura's own rule for user ids (reference §7).
-KALTURA_USER_ID = re.compile(r"^[A-Za-z0-9,!#$%&'*+?^_`{|}~.@-]{1,320}$")
-RULE_FIELDS = {"email", "local", "domain"}
-RULE_PLACEHOLDERS = "{email}, {local} or {domain}"
+NOT_CONNECTED = "Not connected: no App Tokens are saved for this hub, so there is nothing to test."
+SUPPORT_TESTS_SAVED = (
+    "Support staff test the saved connection only. Pasted tokens and other service URLs are not accepted here; "
+    "a hub admin can test and save new ones."
+)
 
 
-@dataclass
-class Outcome:
-    """What a validate/test/save produced: token findings, live check rows, and whether it was saved."""
+class NotPermitted(Exception):
+    """The caller may not do this at all (not a mistake in what they typed); the message says why."""
 
-    findings: list[Finding] = field(default_factory=list)
-    rows: list[CheckRow] = field(default_factory=list)
-    field_errors: dict[str, list[str]] = field(default_factory=dict)
+
+@dataclass(frozen=True)
+class Typed:
+    """What an admin typed on the Kaltura tab (or gave the CLI). Nothing in it is trusted yet."""
+
+    service_url: str | None = None
+    client_text: str = ""
+    server_text: str = ""
+    mode: UserIdMode | None = None
+
+    @property
+    def pastes_tokens(self) -> bool:
+        return bool(self.client_text.strip() or self.server_text.strip())
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a test or save found: refusals, token findings, live check rows, and whether it was saved."""
+
+    errors: tuple[FieldError, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    rows: tuple[CheckRow, ...] = ()
     saved: bool = False
 
     @property
     def ok(self) -> bool:
-        return (
-            not self.field_errors
-            and not any(f.level == "error" for f in self.findings)
-            and not any(r.failed for r in self.rows)
-        )
+        """Nothing refused and nothing failed (warnings allowed)."""
+        return not self.problems and not any(row.failed for row in self.rows)
 
-    def error(self, field_name: str | None, message: str) -> None:
-        self.field_errors.setdefault(field_name or "__all__", []).append(message)
+    @property
+    def problems(self) -> tuple[FieldError, ...]:
+        """Every refusal, each once: the service's own and the token findings that are errors."""
+        found = tuple(FieldError(f.field, f.message) for f in self.findings if f.level == "error")
+        return (*self.errors, *found)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What works but deserves attention: token warnings, then the live checks that warned."""
+        tokens = tuple(f.message for f in self.findings if f.level == "warning")
+        rows = tuple(f"{row.title}: {row.detail}" for row in self.rows if row.status == "warn")
+        return (*tokens, *rows)
+
+    @property
+    def notes(self) -> tuple[Finding, ...]:
+        """The findings that are not errors (errors are shown on their fields): warnings and what was fine."""
+        return tuple(f for f in self.findings if f.level != "error")
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """The tokens and URL a test or save would use: pasted ones, or the saved ones where none was pasted."""
+    """The URL and tokens a test or save would use (pasted, or saved where nothing was pasted)."""
 
     service_url: str | None
-    client: AppToken | None
-    server: AppToken | None
+    client: TokenRef | None
+    server: TokenRef | None
+    errors: tuple[FieldError, ...]
+    findings: tuple[Finding, ...]
+    #: Every part comes from the saved connection: a test of it is a test of what is saved.
+    is_saved: bool
+
+    @property
+    def testable(self) -> bool:
+        return bool(
+            self.service_url
+            and self.client
+            and self.server
+            and not self.errors
+            and not any(f.level == "error" for f in self.findings)
+        )
 
 
 def connection_of(db: Session, hub: Hub) -> KalturaConnection | None:
+    """The hub's Kaltura connection row, if it has one."""
     return db.scalar(sa.select(KalturaConnection).where(KalturaConnection.hub_id == hub.id))
 
 
-def mapped_user_id(email: str, mode: UserIdMode, rule: str | None = None) -> str:
-    """The Kaltura user id for a portal email under the hub's mapping mode."""
-    local, _, domain = email.partition("@")
-    if mode is UserIdMode.EMAIL_PREFIX:
-        return local
-    if mode is UserIdMode.CUSTOM and rule:
-        return rule.format(email=email, local=local, domain=domain)
-    return email
-
-
-def mapping_collisions(db: Session, hub: Hub, mode: UserIdMode, rule: str | None = None) -> dict[str, list[str]]:
-    """Kaltura user ids that two or more of the hub's members would share under ``mode``.
-
-    Two people on one Kaltura id would see and own each other's media, so this must be empty.
-    """
-    members = _members_by_kaltura_id(db, hub, mode, rule)
-    return {user_id: emails for user_id, emails in members.items() if len(emails) > 1}
-
-
-def clash_for_new_member(db: Session, hub: Hub, email: str) -> tuple[str, str] | None:
-    """(member email, Kaltura id) when adding ``email`` would give two members one Kaltura user."""
-    connection = connection_of(db, hub)
-    if connection is None or connection.user_id_mode is UserIdMode.EMAIL:
-        return None
-    new_id = mapped_user_id(email, connection.user_id_mode, connection.custom_rule).lower()
-    owners = _members_by_kaltura_id(db, hub, connection.user_id_mode, connection.custom_rule).get(new_id)
-    return (owners[0], new_id) if owners else None
-
-
-def _members_by_kaltura_id(db: Session, hub: Hub, mode: UserIdMode, rule: str | None) -> dict[str, list[str]]:
-    # Kaltura user ids are compared case-insensitively, so "Pat" and "pat" collide.
-    emails = db.scalars(sa.select(User.email).join(Membership).where(Membership.hub_id == hub.id).order_by(User.email))
-    members: dict[str, list[str]] = {}
-    for email in emails:
-        members.setdefault(mapped_user_id(email, mode, rule).lower(), []).append(email)
-    return members
-
-
-def check_rule(rule: str) -> str:
-    """A custom user-id rule must use our placeholders only and give valid Kaltura ids."""
-    rule = rule.strip()
-    names = set(re.findall(r"{([^{}]*)}", rule))
-    if not names:
-        raise FieldError("custom_rule", f"Use at least one of {RULE_PLACEHOLDERS} in the rule, e.g. '{{local}}@corp'.")
-    unknown = sorted(names - RULE_FIELDS)
-    if unknown:
-        placeholder = "{" + unknown[0] + "}"
-        raise FieldError("custom_rule", f"Unknown placeholder {placeholder}: use {RULE_PLACEHOLDERS}.")
-    example = rule.format(email="pat.lee@example.com", local="pat.lee", domain="example.com")
-    if not KALTURA_USER_ID.match(example):
-        raise FieldError(
-            "custom_rule",
-            f"The rule makes '{example}' from pat.lee@example.com, which Kaltura does not accept as a user id "
-            "(letters, digits and . @ _ - + and a few other signs; no spaces).",
-        )
-    return rule
-
-
-def candidate(
+def test_connection(
+    db: Session,
     *,
     gateway: KalturaGateway,
     vault: TokenVault,
     hub: Hub,
-    connection: KalturaConnection | None,
-    service_url: str | None,
-    client_text: str,
-    server_text: str,
-    outcome: Outcome,
-) -> Candidate:
-    """Validate what was pasted (and the saved token for any empty field), recording findings in ``outcome``."""
-    url = _checked_url(gateway, service_url or (connection.service_url if connection else None), outcome)
-    texts = {"client": client_text.strip(), "server": server_text.strip()}
-    if all(texts.values()):
-        pair = validate_pair(texts["client"], texts["server"])
-        outcome.findings.extend(pair.findings)
-        return Candidate(url, pair.client, pair.server)
-    tokens: dict[str, AppToken | None] = {}
-    for slot in SLOTS:
-        if texts[slot]:
-            tokens[slot], found = parse_app_token(texts[slot], slot)
-            outcome.findings.extend(found)
-            continue
-        # Only an empty field falls back to the saved token, so a pasted replacement is never
-        # blocked by an old token that no longer decrypts.
-        tokens[slot] = _saved_token(vault, hub, connection, slot, outcome)
-        if tokens[slot] is None and f"{slot}_token" not in outcome.field_errors:
-            outcome.error(f"{slot}_token", f"Paste the {slot} App Token: the JSON that appToken.add returned for it.")
-    if tokens["client"] and tokens["server"]:
-        outcome.findings.extend(pair_findings(tokens["client"], tokens["server"]))
-    return Candidate(url, tokens["client"], tokens["server"])
+    tester: User | None,
+    may_change: bool,
+    typed: Typed,
+    request_id: str | None = None,
+) -> Report:
+    """Run the live checks on what was typed, or on the saved connection, without saving anything.
 
-
-def test_connection(gateway: KalturaGateway, chosen: Candidate, user_id: str | None, outcome: Outcome) -> None:
-    """Run the live checks when the candidate is complete and valid (they never raise)."""
-    if chosen.service_url and chosen.client and chosen.server and outcome.ok:
-        outcome.rows = run_live_checks(gateway, chosen.service_url, chosen.client, chosen.server, user_id)
+    Admins (``may_change``) may test tokens they have just pasted, as their own Kaltura user.
+    Support (and the CLI) test only the saved connection, with an anonymous client session, so a
+    test never creates a Kaltura user for someone who is not a member; pasted tokens from them are
+    refused with :class:`NotPermitted`. A test of the saved connection is recorded on it (time and
+    rows), so "Last tested" shows when and how it last ran.
+    """
+    if not hub.plan.is_paid:
+        return Report(errors=(FieldError(None, PAID_PLAN_NEEDED),))
+    connection = connection_of(db, hub)
+    saved_url = connection.service_url if connection else None
+    if not may_change and (typed.pastes_tokens or (typed.service_url and typed.service_url != saved_url)):
+        raise NotPermitted(SUPPORT_TESTS_SAVED)
+    if not typed.pastes_tokens and not (connection and connection.has_tokens) and not may_change:
+        return Report(errors=(FieldError(None, NOT_CONNECTED),))
+    chosen = _candidate(gateway, vault, connection, typed)
+    errors = [*chosen.errors, *(_mode_errors(db, hub, connection, typed.mode) if may_change else [])]
+    user_id = _tester_id(tester, connection, typed.mode) if may_change else None
+    rows = _run(gateway, chosen, user_id) if chosen.testable and not errors else ()
+    if rows and chosen.is_saved and connection is not None:
+        _record_check(connection, rows)
+        audit.record(db, action="kaltura.test", actor=tester, hub=hub, request_id=request_id, result=_verdict(rows))
+        db.commit()
+    return Report(tuple(errors), chosen.findings, rows)
 
 
 def save_connection(
@@ -167,48 +156,29 @@ def save_connection(
     vault: TokenVault,
     hub: Hub,
     actor: User | None,
-    service_url: str | None,
-    client_text: str,
-    server_text: str,
-    mode: UserIdMode | None,
+    typed: Typed,
     request_id: str | None = None,
-) -> Outcome:
-    """Validate, test live, and save only if every check passes (warnings allowed). Nothing is half-written."""
-    outcome = Outcome()
+) -> Report:
+    """Validate, test live, and save only if every check passes (warnings allowed). Nothing is half-written.
+
+    Each pasted token's warnings are kept in its public summary, so the token's card shows them
+    until the token is replaced.
+    """
     if not hub.plan.is_paid:
-        outcome.error(None, "The Kaltura integration needs a paid plan. Contact support to upgrade this hub.")
-        return outcome
+        return Report(errors=(FieldError(None, PAID_PLAN_NEEDED),))
     connection = connection_of(db, hub)
-    chosen = candidate(
-        gateway=gateway,
-        vault=vault,
-        hub=hub,
-        connection=connection,
-        service_url=service_url,
-        client_text=client_text,
-        server_text=server_text,
-        outcome=outcome,
-    )
-    if mode is UserIdMode.CUSTOM and not (connection and connection.custom_rule):
-        outcome.error("user_id_mode", "Only support can choose a custom rule. Pick one of the email options.")
-    elif connection and connection.user_id_mode is UserIdMode.CUSTOM and mode not in (None, UserIdMode.CUSTOM):
-        outcome.error("user_id_mode", "Support set a custom rule for this hub; contact support to change it.")
-    elif mode is not None:
-        _check_collisions(db, hub, mode, connection.custom_rule if connection else None, outcome)
-    user_id = (
-        mapped_user_id(actor.email, mode or UserIdMode.EMAIL, connection.custom_rule if connection else None)
-        if actor
-        else None
-    )
-    test_connection(gateway, chosen, user_id, outcome)
-    if not outcome.ok:
-        return outcome
-    assert chosen.service_url and chosen.client and chosen.server
+    chosen = _candidate(gateway, vault, connection, typed)
+    errors = (*chosen.errors, *_mode_errors(db, hub, connection, typed.mode))
+    user_id = _tester_id(actor, connection, typed.mode) if actor else None
+    rows = _run(gateway, chosen, user_id) if chosen.testable and not errors else ()
+    report = Report(errors, chosen.findings, rows)
+    if not report.ok or not rows:
+        return report
     connection = connection or KalturaConnection(hub_id=hub.id)
-    changed = _apply(connection, vault, hub, chosen, mode)
-    connection.last_check = [row.as_dict() for row in outcome.rows]
-    connection.last_checked_at = datetime.now(UTC)
+    changed = _apply(connection, vault, hub, chosen, typed.mode)
+    _record_check(connection, rows)
     db.add(connection)
+    assert chosen.client is not None and chosen.server is not None  # testable
     audit.record(
         db,
         action="kaltura.save",
@@ -221,19 +191,21 @@ def save_connection(
         server_token_id=chosen.server.id,
     )
     db.commit()
-    outcome.saved = True
-    return outcome
+    return replace(report, saved=True)
 
 
 def remove_token(db: Session, *, hub: Hub, slot: Slot, actor: User | None, request_id: str | None = None) -> str | None:
-    """Forget one saved token; returns its id (for the message), or None when none was saved."""
+    """Forget one saved token; returns its id (for the message), or None when none was saved.
+
+    The last test result goes too: it was about a connection that no longer exists.
+    """
     connection = connection_of(db, hub)
-    info = getattr(connection, f"{slot}_token_info", None) if connection else None
+    info = connection.token_info(slot) if connection else None
     if connection is None or info is None:
         return None
-    setattr(connection, f"{slot}_token_sealed", None)
-    setattr(connection, f"{slot}_token_info", None)
+    connection.forget_token(slot)
     connection.last_check = None
+    connection.last_checked_at = None
     audit.record(
         db, action="kaltura.remove_token", actor=actor, hub=hub, request_id=request_id, slot=slot, token_id=info["id"]
     )
@@ -269,102 +241,145 @@ def set_custom_rule(
     return connection
 
 
-def saved_tokens(vault: TokenVault, hub: Hub, connection: KalturaConnection) -> tuple[AppToken, AppToken]:
-    """Both saved tokens, unsealed (for live checks from the CLI or status pages)."""
-    outcome = Outcome()
-    client = _saved_token(vault, hub, connection, "client", outcome)
-    server = _saved_token(vault, hub, connection, "server", outcome)
-    if client is None or server is None:
-        raise FieldError(
-            None,
-            " ".join(m for messages in outcome.field_errors.values() for m in messages)
-            or "The hub has no complete Kaltura connection.",
-        )
-    return client, server
-
-
 def rotate_keys(db: Session, vault: TokenVault) -> tuple[int, int]:
-    """Re-encrypt every saved token under the primary key; returns (rotated, already current)."""
-    rotated = current = 0
-    for connection in db.scalars(sa.select(KalturaConnection)):
-        slots = []
-        for slot in SLOTS:
-            sealed = getattr(connection, f"{slot}_token_sealed")
-            if sealed is None:
-                continue
-            if vault.needs_rotation(sealed):
-                setattr(connection, f"{slot}_token_sealed", vault.rotate(sealed, connection.hub_id, slot))
-                slots.append(slot)
-            else:
-                vault.rotate(sealed, connection.hub_id, slot)  # proves it still decrypts
-                current += 1
-        if slots:
-            rotated += len(slots)
+    """Re-encrypt every saved token under the primary key; returns (rotated, already current).
+
+    One transaction: either every token moves to the new key or none does.
+    """
+    rotations = rotate(vault, db.scalars(sa.select(KalturaConnection)))
+    for rotation in rotations:
+        if rotation.rotated:
+            assert isinstance(rotation.row, KalturaConnection)
             audit.record(
                 db,
                 action="kaltura.rotate_key",
                 actor=None,
-                hub=connection.hub,
-                slots=slots,
+                hub=rotation.row.hub,
+                slots=list(rotation.rotated),
                 key_id=vault.keyring.primary,
             )
-    # One transaction: either every token moves to the new key or none does.
     db.commit()
-    return rotated, current
+    return sum(len(r.rotated) for r in rotations), sum(r.current for r in rotations)
 
 
-def _check_collisions(db: Session, hub: Hub, mode: UserIdMode, rule: str | None, outcome: Outcome) -> None:
-    for user_id, emails in mapping_collisions(db, hub, mode, rule).items():
-        outcome.error(
-            "user_id_mode",
-            f"{' and '.join(emails)} would share the Kaltura user id '{user_id}' and see each "
-            "other's media. Use full email addresses, or ask support for a custom rule.",
+def example_user_id(user: User, connection: KalturaConnection | None, mode: UserIdMode | None = None) -> str:
+    """``user``'s own Kaltura id under ``mode`` (the saved mode by default): the example the tab shows them."""
+    mode = mode or (connection.user_id_mode if connection else UserIdMode.EMAIL)
+    return mapped_user_id(user.email, mode, connection.custom_rule if connection else None)
+
+
+# --- internals ----------------------------------------------------------------------------
+
+
+def _candidate(
+    gateway: KalturaGateway, vault: TokenVault, connection: KalturaConnection | None, typed: Typed
+) -> Candidate:
+    """Validate what was typed; the saved token stands in for an empty field (still sealed)."""
+    errors: list[FieldError] = []
+    url_text = typed.service_url or (connection.service_url if connection else None)
+    url = _checked_url(gateway, url_text, errors)
+    texts = {"client": typed.client_text.strip(), "server": typed.server_text.strip()}
+    is_saved = not any(texts.values()) and connection is not None and url == connection.service_url
+    if all(texts.values()):
+        pair = validate_pair(texts["client"], texts["server"])
+        return Candidate(url, pair.client, pair.server, tuple(errors), pair.findings, False)
+    findings: list[Finding] = []
+    tokens: dict[Slot, TokenRef | None] = {}
+    for slot in SLOTS:
+        if texts[slot]:
+            tokens[slot], found = parse_app_token(texts[slot], slot)
+            findings.extend(found)
+            continue
+        # Only an empty field falls back to the saved token, so a pasted replacement is never
+        # blocked by an old token that no longer decrypts.
+        tokens[slot] = _saved_token(vault, connection, slot, errors)
+    client, server = tokens["client"], tokens["server"]
+    if client and server:
+        findings.extend(pair_findings(client, server))
+    return Candidate(url, client, server, tuple(errors), tuple(findings), is_saved)
+
+
+def _saved_token(
+    vault: TokenVault, connection: KalturaConnection | None, slot: Slot, errors: list[FieldError]
+) -> SealedToken | None:
+    sealed = connection.sealed_token(slot) if connection else None
+    if sealed is None:
+        errors.append(FieldError(f"{slot}_token", f"Paste the {slot} App Token: the JSON that appToken.add returned."))
+        return None
+    try:
+        vault.verify(sealed)
+    except SecretsError:
+        errors.append(
+            FieldError(
+                f"{slot}_token",
+                f"The saved {slot} token cannot be decrypted (the encryption key changed or the "
+                "row was altered). Paste the token again to replace it.",
+            )
         )
+        return None
+    return sealed
 
 
-def _checked_url(gateway: KalturaGateway, url: str | None, outcome: Outcome) -> str | None:
+def _checked_url(gateway: KalturaGateway, url: str | None, errors: list[FieldError]) -> str | None:
     if not url:
-        outcome.error("service_url", "Choose the Kaltura region (service URL) your account is in.")
+        errors.append(FieldError("service_url", "Choose the Kaltura region (service URL) your account is in."))
         return None
     try:
         return str(gateway.check_service_url(url))
     except OutboundBlocked as error:
-        outcome.error("service_url", str(error))
+        errors.append(FieldError("service_url", str(error)))
         return None
 
 
-def _saved_token(
-    vault: TokenVault, hub: Hub, connection: KalturaConnection | None, slot: Slot, outcome: Outcome
-) -> AppToken | None:
-    sealed = getattr(connection, f"{slot}_token_sealed", None) if connection else None
-    if sealed is None:
-        return None
-    try:
-        return vault.unseal(sealed, hub.id, slot)
-    except SecretsError:
-        outcome.error(
-            f"{slot}_token",
-            f"The saved {slot} token cannot be decrypted (the encryption key changed or the "
-            "row was altered). Paste the token again to replace it.",
-        )
-        return None
+def _mode_errors(
+    db: Session, hub: Hub, connection: KalturaConnection | None, mode: UserIdMode | None
+) -> list[FieldError]:
+    rule = connection.custom_rule if connection else None
+    if mode is UserIdMode.CUSTOM and not rule:
+        return [FieldError("user_id_mode", "Only support can choose a custom rule. Pick one of the email options.")]
+    if connection and connection.user_id_mode is UserIdMode.CUSTOM and mode not in (None, UserIdMode.CUSTOM):
+        return [FieldError("user_id_mode", "Support set a custom rule for this hub; contact support to change it.")]
+    return collision_errors(db, hub, mode, rule) if mode is not None else []
+
+
+def _tester_id(user: User | None, connection: KalturaConnection | None, mode: UserIdMode | None) -> str | None:
+    return example_user_id(user, connection, mode) if user else None
+
+
+def _run(gateway: KalturaGateway, chosen: Candidate, user_id: str | None) -> tuple[CheckRow, ...]:
+    assert chosen.service_url and chosen.client and chosen.server
+    return tuple(run_live_checks(gateway, chosen.service_url, chosen.client, chosen.server, user_id))
+
+
+def _record_check(connection: KalturaConnection, rows: tuple[CheckRow, ...]) -> None:
+    connection.last_check = [row.as_dict() for row in rows]
+    connection.last_checked_at = datetime.now(UTC)
+
+
+def _verdict(rows: tuple[CheckRow, ...]) -> str:
+    statuses = {row.status for row in rows}
+    return "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
 
 
 def _apply(
     connection: KalturaConnection, vault: TokenVault, hub: Hub, chosen: Candidate, mode: UserIdMode | None
 ) -> list[str]:
     changed = []
+    assert chosen.service_url is not None
     if connection.service_url != chosen.service_url:
-        connection.service_url = chosen.service_url  # type: ignore[assignment]
+        connection.service_url = chosen.service_url
         changed.append("service_url")
-    for slot, token in (("client", chosen.client), ("server", chosen.server)):
-        info = token.public_summary()  # type: ignore[union-attr]
-        if getattr(connection, f"{slot}_token_info") != info:
-            setattr(connection, f"{slot}_token_info", info)
-            changed.append(f"{slot}_token")
-        # Sealed afresh on every save: a re-pasted token repairs a row that no longer decrypts,
-        # and a kept one moves to the primary key.
-        setattr(connection, f"{slot}_token_sealed", vault.seal(token, hub.id, slot))  # type: ignore[arg-type]
+    for slot, token in zip(SLOTS, (chosen.client, chosen.server), strict=True):
+        if isinstance(token, AppToken):
+            warnings = [f.message for f in chosen.findings if f.field == f"{slot}_token" and f.level == "warning"]
+            info = {**token.public_summary(), "warnings": warnings}
+            if connection.token_info(slot) != info:
+                changed.append(f"{slot}_token")
+            # Sealed afresh even when unchanged: a re-pasted token repairs a row that no longer decrypts.
+            connection.store_token(slot, vault.seal(token, hub.id, slot), info)
+        elif token is not None:
+            # A kept token moves to the primary key without leaving the vault in clear.
+            connection.replace_ciphertext(slot, vault.rotate(token.ciphertext, hub.id, slot))
     if mode is not None and connection.user_id_mode is not mode:
         connection.user_id_mode = mode
         changed.append("user_id_mode")

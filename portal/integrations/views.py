@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
-from flask import abort, current_app, flash, g, redirect, url_for
+from flask import abort, current_app, flash, g, request, url_for
 from flask_login import current_user, login_required
+from limits import parse as parse_limit
 
 from portal import db, registry
 from portal.accounts.forms import EmptyForm
 from portal.extensions import limiter
-from portal.htmx import render
+from portal.forms import attach_error
+from portal.htmx import render, see_other
 from portal.integrations import bp, services
 from portal.integrations.forms import CustomRuleForm, KalturaForm
 from portal.kaltura.vault import Slot
@@ -20,68 +23,74 @@ from portal.validation import FieldError
 
 SETTINGS_URL = "/hubs/<slug>/settings/integrations/kaltura"
 SLOT_NAMES = {"client": "client token", "server": "server token"}
+#: Live tests (and saves, which test first) one user may run per minute; each costs Kaltura calls.
+TEST_LIMIT = "12 per minute"
 
 
 @bp.route(SETTINGS_URL, methods=["GET", "POST"])
 @login_required
 def kaltura(slug: str):
     """The Kaltura tab: admins connect the hub; support reads it; POST validates, tests and saves."""
-    access = hub_access(db.session(), current_user, slug, Need.SETTINGS)
+    need = Need.INTEGRATION if request.method == "POST" else Need.SETTINGS
+    access = hub_access(db.session(), current_user, slug, need)
     connection = services.connection_of(db.session(), access.hub)
     form = _form(connection)
     if not form.is_submitted():
         return _page(access, connection, form)
-    access = _admin_on_paid_plan(slug)
+    if wait := _over_test_limit():
+        return _page(access, connection, form, block="kaltura_form_section", status=429, wait=wait)
     if not form.validate():
-        return _page(access, connection, form, status=422)
-    outcome = services.save_connection(
+        return _page(access, connection, form, block="kaltura_form_section", status=422)
+    report = services.save_connection(
         db.session(),
         gateway=registry.kaltura(),
         vault=registry.vault(),
         hub=access.hub,
         actor=current_user,
-        service_url=_service_url(form),
-        client_text=form.client_token.data or "",
-        server_text=form.server_token.data or "",
-        mode=UserIdMode(form.user_id_mode.data) if form.user_id_mode.data else None,
+        typed=_typed(form),
         request_id=g.request_id,
     )
-    if outcome.saved:
+    if report.saved:
         flash(
             "Saved. The connection test passed; the tokens are stored encrypted and will not be shown again.", "success"
         )
-        return redirect(url_for("integrations.kaltura", slug=slug), 303)
-    _attach_errors(form, outcome)
-    return _page(access, connection, form, outcome=outcome, status=422)
+        for warning in report.warnings:
+            flash(f"Warning: {warning}", "warning")
+        return see_other(url_for("integrations.kaltura", slug=slug))
+    _attach(form, report)
+    return _page(access, connection, form, report=report, block="kaltura_form_section", status=422)
 
 
 @bp.post(SETTINGS_URL + "/test")
 @login_required
-@limiter.limit("12 per minute", key_func=lambda: f"kaltura-test:{current_user.get_id()}")
 def kaltura_test(slug: str):
-    """Run the live checks on the pasted tokens (or the saved ones) and show the rows."""
-    access = hub_access(db.session(), current_user, slug, Need.SETTINGS)
+    """Run the live checks on the pasted tokens (admins) or the saved ones (support) and show the rows in place."""
+    access = hub_access(db.session(), current_user, slug, Need.LIVE_TEST)
     connection = services.connection_of(db.session(), access.hub)
     form = _form(connection)
-    form.validate()  # only to show length errors next to their fields; the checks below decide the status
-    outcome = services.Outcome()
-    # Support tests what is saved; only admins can try tokens they are about to paste.
-    pasted = access.can_manage
-    chosen = services.candidate(
-        gateway=registry.kaltura(),
-        vault=registry.vault(),
-        hub=access.hub,
-        connection=connection,
-        service_url=_service_url(form) if pasted else None,
-        client_text=(form.client_token.data or "") if pasted else "",
-        server_text=(form.server_token.data or "") if pasted else "",
-        outcome=outcome,
-    )
-    mode = UserIdMode(form.user_id_mode.data or UserIdMode.EMAIL.value) if pasted else _saved_mode(connection)
-    user_id = services.mapped_user_id(current_user.email, mode, connection.custom_rule if connection else None)
-    services.test_connection(registry.kaltura(), chosen, user_id, outcome)
-    _attach_errors(form, outcome)
-    return _page(access, connection, form, outcome=outcome, block="kaltura_form", status=200 if outcome.ok else 422)
+    if "swap_tokens" in request.form:
+        # "Swap the two fields": the admin pasted each token into the other's field.
+        form.client_token.data, form.server_token.data = form.server_token.data, form.client_token.data
+    if wait := _over_test_limit():
+        return _page(access, connection, form, block="kaltura_form_section", status=429, wait=wait)
+    if not form.validate():
+        return _page(access, connection, form, block="kaltura_form_section", status=422)
+    try:
+        report = services.test_connection(
+            db.session(),
+            gateway=registry.kaltura(),
+            vault=registry.vault(),
+            hub=access.hub,
+            tester=current_user,
+            may_change=access.can_manage,
+            typed=_typed(form),
+            request_id=g.request_id,
+        )
+    except services.NotPermitted as refusal:
+        abort(403, str(refusal))
+    _attach(form, report)
+    status = 200 if report.ok else 422
+    return _page(access, connection, form, report=report, block="kaltura_form_section", status=status)
 
 
 @bp.route(SETTINGS_URL + "/<any(client, server):slot>/remove", methods=["GET", "POST"])
@@ -90,7 +99,7 @@ def kaltura_remove(slug: str, slot: Slot):
     """Confirm, then forget one saved token (the hub stops working with Kaltura until it is replaced)."""
     access = hub_access(db.session(), current_user, slug, Need.MANAGE)
     connection = services.connection_of(db.session(), access.hub)
-    info = getattr(connection, f"{slot}_token_info", None) if connection else None
+    info = connection.token_info(slot) if connection else None
     if info is None:
         abort(404)
     form = EmptyForm()
@@ -99,7 +108,7 @@ def kaltura_remove(slug: str, slot: Slot):
             db.session(), hub=access.hub, slot=slot, actor=current_user, request_id=g.request_id
         )
         flash(f"Removed the {SLOT_NAMES[slot]} {token_id}. Paste a new one to reconnect the hub.", "success")
-        return redirect(url_for("integrations.kaltura", slug=slug), 303)
+        return see_other(url_for("integrations.kaltura", slug=slug))
     return render(
         "integrations/kaltura_remove.html",
         access=access,
@@ -128,16 +137,16 @@ def kaltura_rule(slug: str):
                 request_id=g.request_id,
             )
         except FieldError as error:
-            rule_form.custom_rule.errors.append(error.message)
+            attach_error(rule_form, error, default="custom_rule")
         else:
             flash("Saved the user-id rule.", "success")
-            return redirect(url_for("integrations.kaltura", slug=slug), 303)
+            return see_other(url_for("integrations.kaltura", slug=slug))
     return _page(access, connection, _form(connection), rule_form=rule_form, status=422)
 
 
 @bp.app_template_filter("countdown")
 def countdown(value: str | None) -> str:
-    """'in 23 days', 'expired 2 days ago', or 'never' for an ISO timestamp."""
+    """'expires in 23 days', 'expired 2 days ago', or 'never expires' for an ISO timestamp."""
     if not value:
         return "never expires"
     delta = datetime.fromisoformat(value) - datetime.now(UTC)
@@ -147,17 +156,26 @@ def countdown(value: str | None) -> str:
     return f"expires in {span}" if delta.total_seconds() > 0 else f"expired {span} ago"
 
 
-def _admin_on_paid_plan(slug: str) -> HubAccess:
-    access = hub_access(db.session(), current_user, slug, Need.MANAGE)
-    if not access.hub.plan.is_paid:
-        abort(403, "The Kaltura integration needs a paid plan. Contact support to upgrade this hub.")
-    return access
+def _over_test_limit() -> int | None:
+    """Count one live test for the current user; the seconds to wait when they ran too many, else None.
+
+    Counted here rather than by a decorator so that the refusal is shown in place, with what was
+    typed (pasted tokens included) still in the form, instead of replacing the form with an error page.
+    """
+    if not limiter.enabled:
+        return None
+    limit = parse_limit(current_app.config.get("KALTURA_TEST_LIMIT") or TEST_LIMIT)
+    key = ("kaltura-test", str(current_user.id))
+    if limiter.limiter.hit(limit, *key):
+        return None
+    reset_at = limiter.limiter.get_window_stats(limit, *key).reset_time
+    return max(1, int(reset_at - time.time()))
 
 
 def _form(connection: KalturaConnection | None) -> KalturaForm:
     form = KalturaForm(
         service_url=connection.service_url if connection else None,
-        user_id_mode=_saved_mode(connection).value,
+        user_id_mode=(connection.user_id_mode if connection else UserIdMode.EMAIL).value,
     )
     choices = registry.kaltura().service_url_choices()
     sandbox = (current_app.config["KALTURA_SANDBOX_URL"] or "").rstrip("/")
@@ -171,27 +189,27 @@ def _form(connection: KalturaConnection | None) -> KalturaForm:
     return form
 
 
-def _saved_mode(connection: KalturaConnection | None) -> UserIdMode:
-    return connection.user_id_mode if connection else UserIdMode.EMAIL
-
-
-def _service_url(form: KalturaForm) -> str | None:
+def _typed(form: KalturaForm) -> services.Typed:
     if form.service_url.data == "custom":
-        return (form.custom_service_url.data or "").strip() or None
-    return form.service_url.data or None
+        url = (form.custom_service_url.data or "").strip() or None
+    else:
+        url = form.service_url.data or None
+    return services.Typed(
+        service_url=url,
+        client_text=form.client_token.data or "",
+        server_text=form.server_token.data or "",
+        mode=UserIdMode(form.user_id_mode.data) if form.user_id_mode.data else None,
+    )
 
 
-def _attach_errors(form: KalturaForm, outcome: services.Outcome) -> None:
-    """Put every rejection on the form field it belongs to (warnings stay in the findings list)."""
-    for finding in outcome.findings:
-        if finding.level == "error" and finding.field:
-            outcome.error(finding.field, finding.message)
-    for name, messages in outcome.field_errors.items():
-        target = getattr(
-            form, "custom_service_url" if name == "service_url" and form.service_url.data == "custom" else name, None
-        )
-        if target is not None:
-            target.errors = [*target.errors, *messages]
+def _attach(form: KalturaForm, report: services.Report) -> None:
+    """Put every refusal on the form field it belongs to, once (warnings are listed under the form)."""
+    url_field = "custom_service_url" if form.service_url.data == "custom" else "service_url"
+    for problem in report.problems:
+        if problem.field is not None:
+            attach_error(
+                form, FieldError(url_field if problem.field == "service_url" else problem.field, problem.message)
+            )
 
 
 def _page(
@@ -199,12 +217,13 @@ def _page(
     connection: KalturaConnection | None,
     form: KalturaForm,
     *,
-    outcome=None,
-    rule_form=None,
+    report: services.Report | None = None,
+    rule_form: CustomRuleForm | None = None,
     block: str | None = None,
     status: int = 200,
+    wait: int | None = None,
 ):
-    return render(
+    response = render(
         "integrations/kaltura.html",
         block=block,
         status=status,
@@ -212,10 +231,13 @@ def _page(
         hub=access.hub,
         connection=connection,
         form=form,
-        outcome=outcome,
+        report=report,
+        wait=wait,
         rule_form=rule_form or CustomRuleForm(custom_rule=connection.custom_rule if connection else ""),
-        example_user_id=services.mapped_user_id(
-            current_user.email, _saved_mode(connection), connection.custom_rule if connection else None
-        ),
+        example_user_id=services.example_user_id(current_user, connection),
+        mode_examples={mode: services.example_user_id(current_user, connection, mode) for mode in UserIdMode},
         slot_names=SLOT_NAMES,
     )
+    if wait:
+        response.headers["Retry-After"] = str(wait)
+    return response

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from portal.kaltura.errors import KalturaApiError, KalturaError, KalturaUnavailable, OutboundBlocked
-from portal.kaltura.gateway import KalturaGateway
+from portal.kaltura.gateway import KalturaGateway, TokenRef
 from portal.kaltura.outbound import ServiceUrl
-from portal.kaltura.tokens import AppToken
 from portal.kaltura.types import SessionInfo, SessionType
 
 logger = logging.getLogger("portal.kaltura")
@@ -104,8 +103,8 @@ def _error_row(key: str, title: str, error: KalturaError) -> CheckRow:
 def run_live_checks(
     gateway: KalturaGateway,
     service_url: str | ServiceUrl,
-    client_token: AppToken,
-    server_token: AppToken,
+    client_token: TokenRef,
+    server_token: TokenRef,
     user_id: str | None = None,
 ) -> list[CheckRow]:
     """Run every live check against Kaltura and return the rows, in a fixed order. Never raises.
@@ -121,15 +120,15 @@ def run_live_checks(
 def _run_checks(
     gateway: KalturaGateway,
     service_url: str | ServiceUrl,
-    client_token: AppToken,
-    server_token: AppToken,
+    client_token: TokenRef,
+    server_token: TokenRef,
     user_id: str | None,
 ) -> list[CheckRow]:
     run = _Run()
     target = _service_row(run, gateway, service_url)
     sessions: dict[str, SessionInfo] = {}
 
-    def start(role: str, token: AppToken, user: str | None, kind: SessionType | None) -> CheckRow:
+    def start(role: str, token: TokenRef, user: str | None, kind: SessionType | None) -> CheckRow:
         assert target is not None
         info = gateway.start_session(target, token, user, session_type=kind, fresh=True)
         sessions[role] = info
@@ -248,7 +247,7 @@ def _server_privileges(info: SessionInfo) -> CheckRow:
     )
 
 
-def _partner_row(run: _Run, sessions: dict[str, SessionInfo], client: AppToken, server: AppToken) -> None:
+def _partner_row(run: _Run, sessions: dict[str, SessionInfo], client: TokenRef, server: TokenRef) -> None:
     title = "Both tokens belong to the same Kaltura account"
     if "client" not in sessions or "server" not in sessions:
         run.skip("partner", title, "both sessions are needed")
@@ -271,7 +270,7 @@ def _partner_row(run: _Run, sessions: dict[str, SessionInfo], client: AppToken, 
 
 
 def _entries_row(
-    run: _Run, gateway: KalturaGateway, target: ServiceUrl | None, token: AppToken, user_id: str | None, ready: bool
+    run: _Run, gateway: KalturaGateway, target: ServiceUrl | None, token: TokenRef, user_id: str | None, ready: bool
 ) -> None:
     title = "The client token's session can list entries"
     if target is None or not ready:
@@ -296,7 +295,7 @@ def _entries_row(
     run.attempt("entries", title, check)
 
 
-def _four_k_row(run: _Run, gateway: KalturaGateway, target: ServiceUrl | None, token: AppToken, ready: bool) -> None:
+def _four_k_row(run: _Run, gateway: KalturaGateway, target: ServiceUrl | None, token: TokenRef, ready: bool) -> None:
     title = "The account produces 4K flavors"
     if target is None or not ready:
         run.skip("four_k", title, "no server session")

@@ -1,10 +1,15 @@
 """The Kaltura gateway: the one object the rest of the portal uses to talk to Kaltura.
 
-Build one per process from the settings (``KalturaGateway.from_config(app.config)``) and share it:
-it holds the pooled HTTP session and the session (KS) cache, and it is thread-safe. Every method
-takes the hub's service URL and a decrypted :class:`~portal.kaltura.tokens.AppToken`, mints or
-reuses a session, and returns typed values from :mod:`portal.kaltura.types`. Failures are the
-typed errors of :mod:`portal.kaltura.errors`.
+Build one per process from the settings (``KalturaGateway.from_config(app.config, vault=...)``) and
+share it: it holds the pooled HTTP session and the session (KS) cache, and it is thread-safe. Every
+method takes the hub's service URL and a token: a saved one as a
+:class:`~portal.kaltura.vault.SealedToken`, which the gateway unseals with its vault for the call
+(so a saved secret is in clear only here, DESIGN §3.5), or an :class:`~portal.kaltura.tokens.AppToken`
+an admin has just pasted. It mints or reuses a session and returns typed values from
+:mod:`portal.kaltura.types`. Failures are the typed errors of :mod:`portal.kaltura.errors`.
+
+The session cache lives in this object, so it is per process: each gunicorn worker mints and keeps
+its own sessions (a KS is cheap to mint and never leaves the process).
 
 Which token to pass (DESIGN §3.1): the *client* token for anything done as a portal user (listing,
 searching, uploading); the *server* token for user lookup/provisioning, conversion profiles and
@@ -37,8 +42,12 @@ from portal.kaltura.types import (
     SessionType,
     as_int,
 )
+from portal.kaltura.vault import SealedToken, TokenVault
 
 MAX_PAGE_SIZE = 500  # Kaltura clamps pageSize to [0, 500] (reference §4.1)
+
+#: A token as the gateway accepts it: pasted (already in clear) or saved (unsealed inside the gateway).
+TokenRef = AppToken | SealedToken
 
 
 def _hosts(value: Any) -> list[str]:
@@ -100,10 +109,12 @@ class KalturaGateway:
         settings: GatewaySettings | None = None,
         *,
         policy: OutboundPolicy | None = None,
+        vault: TokenVault | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings or GatewaySettings()
+        self.vault = vault
         self.policy = policy or self.settings.policy()
         self.client = KalturaClient(
             self.policy,
@@ -117,8 +128,9 @@ class KalturaGateway:
         self.sessions = SessionManager(self.client, cache, expiry=self.settings.session_expiry)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> KalturaGateway:
-        return cls(GatewaySettings.from_config(config))
+    def from_config(cls, config: Mapping[str, Any], *, vault: TokenVault | None = None) -> KalturaGateway:
+        """A gateway from the portal's ``KALTURA_*`` settings; ``vault`` unseals saved tokens."""
+        return cls(GatewaySettings.from_config(config), vault=vault)
 
     def close(self) -> None:
         self.client.close()
@@ -128,7 +140,7 @@ class KalturaGateway:
         that stalls costs one timeout per check, so "Test connection" answers within the timeout
         instead of after several retries. Close it (``with``) when done."""
         settings = replace(self.settings, retry=replace(self.settings.retry, attempts=1))
-        return KalturaGateway(settings, policy=self.policy)
+        return KalturaGateway(settings, policy=self.policy, vault=self.vault)
 
     def __enter__(self) -> KalturaGateway:
         return self
@@ -163,19 +175,21 @@ class KalturaGateway:
     def start_session(
         self,
         service_url: str | ServiceUrl,
-        token: AppToken,
+        token: TokenRef,
         user_id: str | None = None,
         *,
         session_type: SessionType | None = None,
         fresh: bool = False,
     ) -> SessionInfo:
         """A session for ``user_id`` from ``token``: cached, or minted with two calls (always, with ``fresh``)."""
-        return self.sessions.session(self._target(service_url), token, user_id, session_type, fresh=fresh)
+        return self.sessions.session(
+            self._target(service_url), self._unsealed(token), user_id, session_type, fresh=fresh
+        )
 
     def call(
         self,
         service_url: str | ServiceUrl,
-        token: AppToken,
+        token: TokenRef,
         service: str,
         action: str,
         params: Mapping[str, Any] | None = None,
@@ -194,14 +208,14 @@ class KalturaGateway:
         def operation(ks: str) -> Any:
             return self.client.call(target, service, action, params, ks=ks, retry=retry)
 
-        return self.sessions.run(target, token, user_id, session_type, operation)
+        return self.sessions.run(target, self._unsealed(token), user_id, session_type, operation)
 
     # --- media ------------------------------------------------------------------------------
 
     def list_media(
         self,
         service_url: str | ServiceUrl,
-        token: AppToken,
+        token: TokenRef,
         user_id: str | None = None,
         *,
         page: int = 1,
@@ -231,7 +245,7 @@ class KalturaGateway:
     def count_entries(
         self,
         service_url: str | ServiceUrl,
-        token: AppToken,
+        token: TokenRef,
         user_id: str | None = None,
         *,
         free_text: str | None = None,
@@ -273,7 +287,7 @@ class KalturaGateway:
 
     # --- users (server token) -----------------------------------------------------------
 
-    def get_user(self, service_url: str | ServiceUrl, token: AppToken, user_id: str) -> KalturaUser | None:
+    def get_user(self, service_url: str | ServiceUrl, token: TokenRef, user_id: str) -> KalturaUser | None:
         """The Kaltura user ``user_id``, or ``None`` when there is none (deleted users count as none).
 
         Uses ``user.list(idEqual)`` rather than ``user.get``: Kaltura lets ``user.get`` read another
@@ -294,7 +308,7 @@ class KalturaGateway:
     def add_user(
         self,
         service_url: str | ServiceUrl,
-        token: AppToken,
+        token: TokenRef,
         user_id: str,
         *,
         email: str | None = None,
@@ -318,14 +332,14 @@ class KalturaGateway:
 
     # --- conversion profiles and 4K --------------------------------------------------------
 
-    def default_conversion_profile(self, service_url: str | ServiceUrl, token: AppToken) -> ConversionProfile:
+    def default_conversion_profile(self, service_url: str | ServiceUrl, token: TokenRef) -> ConversionProfile:
         """``conversionProfile.getDefault``: the profile Kaltura applies to new uploads."""
         answer = self.call(service_url, token, "conversionProfile", "getDefault")
         if not isinstance(answer, dict):
             raise KalturaUnavailable("invalid_body", "no conversion profile", call="conversionProfile.getDefault")
         return ConversionProfile.from_kaltura(answer)
 
-    def flavor_params(self, service_url: str | ServiceUrl, token: AppToken, ids: Iterable[int]) -> list[FlavorParams]:
+    def flavor_params(self, service_url: str | ServiceUrl, token: TokenRef, ids: Iterable[int]) -> list[FlavorParams]:
         """``flavorParams.list(idIn=ids)``. Kaltura hides params the account may not use (4K without the feature)."""
         wanted = sorted({int(i) for i in ids})
         if not wanted:
@@ -338,7 +352,7 @@ class KalturaGateway:
         objects = answer.get("objects") if isinstance(answer, dict) else None
         return [FlavorParams.from_kaltura(item) for item in objects or () if isinstance(item, dict)]
 
-    def check_4k(self, service_url: str | ServiceUrl, token: AppToken) -> FourKResult:
+    def check_4k(self, service_url: str | ServiceUrl, token: TokenRef) -> FourKResult:
         """Whether new uploads get a 4K (2160p) flavor, from the default conversion profile.
 
         ``supported`` is ``None`` ("could not verify") when Kaltura refuses to show the profile,
@@ -377,6 +391,14 @@ class KalturaGateway:
         )
 
     # --- internals ----------------------------------------------------------------------
+
+    def _unsealed(self, token: TokenRef) -> AppToken:
+        # The one place a saved token's secret is decrypted: for the call being made, never kept.
+        if isinstance(token, AppToken):
+            return token
+        if self.vault is None:
+            raise RuntimeError("This gateway has no token vault, so it cannot use saved tokens.")
+        return self.vault.unseal(token)
 
     def _target(self, service_url: str | ServiceUrl) -> ServiceUrl:
         return service_url if isinstance(service_url, ServiceUrl) else self.policy.check_url(service_url)

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from portal.kaltura.redaction import redact_text
 from portal.kaltura.types import Privileges, SessionType, as_int, as_str
@@ -43,10 +43,30 @@ _TOKEN_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 # A copied label such as "Response body", "Response Body:" or "Result" on a line of its own.
 _LABEL_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9 ()_./-]{0,40}:?$")
 
-_ADD_EXAMPLE = {
-    "client": "sessionPrivileges 'list:*,setrole:ROLE_ID,enableentitlement,privacycontext:YOUR_CONTEXT'",
-    "server": "sessionPrivileges 'setrole:ROLE_ID,disableentitlement'",
-}
+#: The privileges the help on the Kaltura tab tells admins to give each token (the help article's
+#: recipe; a role on the server token is the better setup the help describes next).
+CLIENT_PRIVILEGES = "enableentitlement,privacycontext:YOUR_CONTEXT,list:*"
+SERVER_PRIVILEGES = "disableentitlement"
+SERVER_PRIVILEGES_WITH_ROLE = "setrole:ROLE_ID,disableentitlement"
+
+# A token id alone (``0_ab12cd34``) or the 32-character secret alone, perhaps quoted or with a comma.
+_ID_ALONE = re.compile(r"^[0-9]{1,3}_[A-Za-z0-9]{6,12}$")
+_SECRET_ALONE = re.compile(r"^[0-9A-Fa-f]{32}$")
+_QUOTES_AND_COMMAS = "\"'\u201c\u201d\u2018\u2019,; "
+# Curly double quotes as email and word processors make them; read as straight ones.
+_CURLY_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"'})
+# Program code around (or instead of) the response: SDK calls, curl, PHP, JavaScript, Python.
+_CODE = re.compile(
+    r"(appToken\s*(\.|->)\s*add\s*\(|new\s+Kaltura\w*|Kaltura\w+\s*\(|\$\w+\s*->|=>|\)\s*;\s*$"
+    r"|^\s*(curl|import|from|const|let|var|function|def|client|<\?php)\b)",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Lone surrogates (a JSON "\ud800" escape) and control characters other than tab and line breaks:
+# the database and the pages cannot hold them.
+_BAD_CHARACTERS = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_KEY_BEFORE = re.compile(r'"([A-Za-z][A-Za-z0-9_]{0,39})"\s*:')
+_ONE_LINE = re.compile(r'^"?([A-Za-z][A-Za-z0-9_]{0,39})"?\s*:\s*[^\n]*$')
+_REQUEST_KEYS = {"appToken", "ks", "format", "service", "action", "partnerId", "clientTag"}
 
 
 @dataclass(frozen=True)
@@ -168,32 +188,65 @@ def parse_app_token(
 
 
 def validate_pair(client_text: Any, server_text: Any, now: datetime | None = None) -> PairResult:
-    """Validate both tokens and how they fit together (same partner, two different tokens)."""
+    """Validate both tokens and how they fit together (same partner, two different tokens, right fields).
+
+    Each problem is reported once: two tokens in each other's fields are one finding, not one per field.
+    """
     now = now or datetime.now(UTC)
     client, client_findings = parse_app_token(client_text, "client", now=now)
     server, server_findings = parse_app_token(server_text, "server", now=now)
-    pair = _Findings("server_token")
+    client_codes = {f.code for f in client_findings}
+    server_codes = {f.code for f in server_findings}
     if isinstance(client_text, str) and client_text.strip() and client_text.strip() == str(server_text).strip():
-        pair.error(
+        same = Finding(
+            "error",
             "same_token_twice",
-            "The same App Token was pasted twice. Paste the server token (the one with "
+            "The same App Token was pasted into both fields. Paste the server token (the one with "
             "disableentitlement) into the server token field.",
+            "server_token",
         )
-    elif client and server:
-        pair.items.extend(pair_findings(client, server))
-    findings = [*client_findings, *server_findings, *pair.items]
-    if pair.has_errors:
-        findings = [f for f in findings if f.level != "ok"]
-        client = server = None
+        return PairResult(None, None, (*[f for f in client_findings if f.level != "ok"], same))
+    if "server_token_in_client_field" in client_codes and "client_token_in_server_field" in server_codes:
+        swapped = Finding(
+            "error",
+            "tokens_swapped",
+            "The two tokens are in each other's fields: the one under Client App Token has disableentitlement "
+            "(a server token) and the one under Server App Token has enableentitlement (a client token). "
+            "Swap the two fields, then test again.",
+            "client_token",
+        )
+        others = [
+            f
+            for f in (*client_findings, *server_findings)
+            if f.code not in {"server_token_in_client_field", "client_token_in_server_field"}
+        ]
+        return PairResult(None, None, (swapped, *others))
+    findings = [*client_findings, *server_findings]
+    if client and server:
+        pair = pair_findings(client, server)
+        if pair:
+            return PairResult(None, None, tuple([f for f in findings if f.level != "ok"] + pair))
     return PairResult(client, server, tuple(findings))
 
 
-def pair_findings(client: AppToken, server: AppToken) -> list[Finding]:
-    """Errors about two parsed tokens used together: the same token twice, or two Kaltura accounts.
+class TokenFacts(Protocol):
+    """What the pair check needs to know of a token: a pasted :class:`AppToken` or a saved one."""
 
-    Also used when one token is pasted and the other is the one already saved.
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def partner_id(self) -> int: ...
+
+
+def pair_findings(client: TokenFacts, server: TokenFacts) -> list[Finding]:
+    """Errors about two tokens used together: the same token twice, or two Kaltura accounts.
+
+    Also used when one token is pasted and the other is the one already saved (whose secret is
+    not unsealed for this: its id and partner are public).
     """
-    if client.id == server.id or client.token == server.token:
+    client_secret, server_secret = getattr(client, "token", None), getattr(server, "token", None)
+    if client.id == server.id or (client_secret is not None and client_secret == server_secret):
         return [
             Finding(
                 "error",
@@ -224,8 +277,14 @@ def findings_as_dicts(findings: Iterable[Finding]) -> list[dict[str, Any]]:
 # --- reading the pasted text -------------------------------------------------------------------
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
 def _load_json(text: Any, name: str, found: _Findings) -> dict[str, Any] | None:
-    """The pasted JSON object, or ``None`` after recording why it is not one."""
+    """The pasted JSON object, or ``None`` after recording, in plain words, why it is not one."""
     if not isinstance(text, str) or not text.strip().lstrip("\ufeff").strip():
         found.error("empty", f"Paste the {name} App Token: the JSON that appToken.add returned.")
         return None
@@ -238,38 +297,202 @@ def _load_json(text: Any, name: str, found: _Findings) -> dict[str, Any] | None:
         return None
     source = text.lstrip("\ufeff")
     body, offset = _strip_wrappers(source)
-    if body.startswith("<"):
+    if _recognised_fragment(body, found):
+        return None
+    parsed = _parse(body, source, offset, found)
+    if found.has_errors:
+        return None
+    return _clean_strings(_as_app_token_object(parsed, found), found)
+
+
+def _recognised_fragment(body: str, found: _Findings) -> bool:
+    """Record an error for pastes that are recognisably not the response: an id, a secret, XML, a KS, code."""
+    bare = body.strip(_QUOTES_AND_COMMAS)
+    if _ID_ALONE.match(bare):
+        found.error(
+            "only_token_id",
+            f"That is only the token's id ({bare}). Paste the whole response of appToken.add, from the opening "
+            "{ to the closing }: it also holds the secret token, which the portal needs.",
+        )
+    elif (line := _ONE_LINE.match(bare)) and "{" not in body:
+        found.error(
+            "only_one_line",
+            f'That is only one line of the response (the "{line.group(1)}"). Paste the whole response of '
+            "appToken.add, from the opening { to the closing }.",
+        )
+    elif _SECRET_ALONE.match(bare):
+        found.error(
+            "only_secret",
+            "That is only the secret token. Paste the whole response of appToken.add, from the opening { to the "
+            'closing }: the portal also needs the token\'s "id" and "partnerId" from it.',
+        )
+    elif body.startswith("<"):
         found.error(
             "looks_like_xml",
             "This is XML, not JSON. In the developer console choose the JSON response "
             "format (format=1) and paste the JSON that appToken.add returned.",
         )
-        return None
-    if body.startswith("djJ8"):
+    elif body.startswith("djJ8"):
         found.error(
             "looks_like_ks",
             "This looks like a Kaltura session (KS), not an App Token. Paste the JSON object "
             'that appToken.add returned (it has "id" and "token").',
         )
-        return None
-    try:
-        data = json.loads(body, parse_constant=_reject_constant)
-    except json.JSONDecodeError as error:
-        line, column = _line_column(source, offset + error.pos)
+    elif not body.startswith(("{", "[")) and _CODE.search(body):
         found.error(
-            "not_json",
-            f"This is not valid JSON: {error.msg} at line {line}, column {column}. Copy the "
-            "whole response of appToken.add again, from the opening { to the closing }.",
+            "looks_like_code",
+            "This is program code (a request to Kaltura), not Kaltura's answer. In the developer console, "
+            'run appToken.add with "Send request", then copy the response it shows: the JSON that starts '
+            'with {"id": and holds "token".',
         )
+    else:
+        return False
+    return True
+
+
+def _parse(body: str, source: str, offset: int, found: _Findings) -> Any:
+    """Decode ``body``, accepting curly quotes and trailing commas (and saying so), or record an error."""
+    try:
+        return _decode(body)
+    except _DuplicateKey as error:
+        _duplicate(error, found)
+        return None
+    except json.JSONDecodeError as error:
+        first = error
+    except (ValueError, RecursionError):
+        _not_allowed(found)
+        return None
+    # Both repairs keep every character's position, so an error found after them points at the
+    # same line and column of the text as pasted.
+    curly = body.translate(_CURLY_QUOTES)
+    repaired = _drop_trailing_commas(curly)
+    try:
+        data = _decode(repaired)
+    except _DuplicateKey as error:
+        _duplicate(error, found)
+        return None
+    except json.JSONDecodeError as error:
+        _explain(error if curly != body else first, source, offset, found)
         return None
     except (ValueError, RecursionError):
-        found.error(
-            "not_json",
-            "This is not valid JSON (it contains values JSON does not allow, or is nested too "
-            "deeply). Copy the response of appToken.add again.",
-        )
+        _not_allowed(found)
         return None
-    return _as_app_token_object(data, found)
+    if curly != body:
+        found.ok(
+            "curly_quotes_accepted",
+            "The pasted text has curly quotes (\u201c \u201d), as email and word processors make them: "
+            "they were read as straight quotes.",
+        )
+    if repaired != curly:
+        found.ok(
+            "trailing_comma_accepted",
+            "The pasted text has a comma just before a closing } or ]; it was ignored.",
+        )
+    return data
+
+
+def _decode(text: str) -> Any:
+    return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json keeps the last of two equal keys silently; a token with two "token" values is ambiguous.
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _DuplicateKey(key)
+        data[key] = value
+    return data
+
+
+def _duplicate(error: _DuplicateKey, found: _Findings) -> None:
+    key = _printable(error.key)[:40]
+    found.error(
+        "duplicate_key",
+        f'The pasted JSON has the key "{key}" twice, so it is not clear which value counts. Kaltura never '
+        "returns a key twice: copy the response of appToken.add again, unchanged.",
+    )
+
+
+def _not_allowed(found: _Findings) -> None:
+    found.error(
+        "not_json",
+        "This is not valid JSON (it contains values JSON does not allow, or is nested too "
+        "deeply). Copy the response of appToken.add again.",
+    )
+
+
+def _drop_trailing_commas(text: str) -> str:
+    """``text`` with each comma that directly precedes a closing ``}`` or ``]`` replaced by a space."""
+    chars = list(text)
+    in_string = escaped = False
+    for index, char in enumerate(chars):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char == ",":
+            rest = text[index + 1 :].lstrip()
+            if rest[:1] in ("}", "]"):
+                chars[index] = " "
+    return "".join(chars)
+
+
+def _explain(error: json.JSONDecodeError, source: str, offset: int, found: _Findings) -> None:
+    """A JSON syntax error in plain words, with the line and column of the text as pasted."""
+    text, position = error.doc, error.pos
+    line, column = _line_column(source, offset + position)
+    where = f"at line {line}, column {column}"
+    near = _key_before(text, position)
+    after = f' (just after "{near}")' if near else ""
+    again = "Copy the whole response of appToken.add again, from the opening { to the closing }."
+    if error.msg == "Extra data":
+        rest = text[position:].lstrip()
+        if rest.startswith("{"):
+            found.error(
+                "two_objects",
+                "This field holds more than one JSON object. Paste one App Token per field: the client token "
+                "here, the server token in its own field.",
+            )
+        else:
+            found.error("not_json", f"There is more text after the closing }} {where}. Paste only the JSON object.")
+        return
+    if position >= len(text.rstrip()) or error.msg.startswith("Unterminated string"):
+        found.error(
+            "truncated",
+            f"The pasted text stops too early {where}: its end is missing, as if the copy was cut short. {again}",
+        )
+        return
+    if error.msg.startswith("Expecting property name") and text[position : position + 1] == "'":
+        found.error(
+            "single_quotes",
+            f"The text uses single quotes ('id') {where}, but JSON needs double quotes (\"id\"). It was probably "
+            f"printed by a program rather than copied from the console. {again}",
+        )
+        return
+    plain = {
+        "Expecting ',' delimiter": f"a comma is missing {where}{after}",
+        "Expecting ':' delimiter": f"a colon is missing {where}{after}",
+        "Expecting property name enclosed in double quotes": f"a key is not in double quotes {where}",
+        "Expecting value": f"a value is missing {where}{after}",
+        "Invalid control character at": f"a quoted value is broken across lines {where}{after}; email "
+        "programs do that to long lines",
+    }.get(error.msg, f"{error.msg} {where}")
+    found.error("not_json", f"This is not valid JSON: {plain}. {again}")
+
+
+def _key_before(text: str, position: int) -> str | None:
+    keys = [match.group(1) for match in _KEY_BEFORE.finditer(text, 0, position)]
+    return keys[-1] if keys else None
+
+
+def _printable(text: str) -> str:
+    return _BAD_CHARACTERS.sub("\ufffd", text)
 
 
 def _reject_constant(name: str) -> Any:
@@ -320,17 +543,25 @@ def _as_app_token_object(data: Any, found: _Findings) -> dict[str, Any] | None:
         return None
     object_type = data.get("objectType")
     if object_type == "KalturaAPIException" or ("code" in data and "message" in data and "token" not in data):
-        code = redact_text(str(data.get("code", "")))[:80]
-        message = redact_text(str(data.get("message", "")))[:200]
+        code = redact_text(_printable(str(data.get("code", ""))))[:80]
+        message = redact_text(_printable(str(data.get("message", ""))))[:200]
         found.error(
             "kaltura_error",
             f"This is an error from Kaltura ({code}: {message}), not an App Token. Fix the "
             "appToken.add call and paste its successful response.",
         )
         return None
+    is_request = "appToken" in data and set(data) <= _REQUEST_KEYS
+    if is_request or (object_type == "KalturaAppToken" and "id" not in data and "token" not in data):
+        found.error(
+            "request_not_response",
+            "This is what you send to appToken.add (the request), not what Kaltura answered. Send the request, "
+            'then copy the response: it has an "id" and the secret "token".',
+        )
+        return None
     known = {"id", "token", "hashType", "sessionPrivileges", "sessionType", "partnerId"}
     if (object_type is not None and object_type != "KalturaAppToken") or not known & set(data):
-        what = f"a {str(object_type)[:60]}" if isinstance(object_type, str) else "some other JSON object"
+        what = f"a {_printable(str(object_type))[:60]}" if isinstance(object_type, str) else "some other JSON object"
         found.error(
             "not_app_token",
             f"This is {what}, not an App Token. Paste the response of appToken.add (its "
@@ -338,6 +569,29 @@ def _as_app_token_object(data: Any, found: _Findings) -> dict[str, Any] | None:
         )
         return None
     return data
+
+
+def _clean_strings(data: dict[str, Any] | None, found: _Findings) -> dict[str, Any] | None:
+    """Refuse characters no page or database can hold; in the free-text description, drop them."""
+    if data is None:
+        return None
+    for key, value in data.items():
+        if not isinstance(value, str) or not _BAD_CHARACTERS.search(value):
+            continue
+        if key == "description":
+            data[key] = _BAD_CHARACTERS.sub("", value)
+            found.ok(
+                "description_cleaned",
+                "The token's description had characters that are not text (such as an unpaired \\ud800 "
+                "escape); they were left out. The description is for display only.",
+            )
+        else:
+            found.error(
+                "invalid_characters",
+                f'The token\'s "{_printable(key)[:40]}" holds characters that are not text (control characters or '
+                "an unpaired \\ud800 escape). Paste the response of appToken.add unchanged.",
+            )
+    return None if found.has_errors else data
 
 
 # --- checking the fields --------------------------------------------------------------------
@@ -520,17 +774,19 @@ def _check_role(token: AppToken, name: str, found: _Findings) -> None:
 def _check_client_privileges(token: AppToken, found: _Findings) -> None:
     privileges = token.privileges
     if not privileges.enables_entitlement:
-        swapped = (
-            " This looks like the server token: did you paste the two tokens into the wrong fields?"
-            if (privileges.has("disableentitlement"))
-            else ""
-        )
-        found.error(
-            "client_missing_enableentitlement",
-            "The client token has no enableentitlement privilege, so "
-            "users could see media they are not entitled to. Create the client token with "
-            f"{_ADD_EXAMPLE['client']}.{swapped}",
-        )
+        if privileges.has("disableentitlement"):
+            found.error(
+                "server_token_in_client_field",
+                "This is a server token: it has disableentitlement, and the client token needs enableentitlement. "
+                "Paste it into the Server App Token field, and paste the client token here.",
+            )
+        else:
+            found.error(
+                "client_missing_enableentitlement",
+                "The client token has no enableentitlement privilege, so users could see media they are not "
+                f"entitled to. Create the client token with sessionPrivileges {CLIENT_PRIVILEGES} "
+                '(see "How to create the two App Tokens").',
+            )
         return
     if not privileges.lists_all:
         found.warning(
@@ -558,20 +814,25 @@ def _check_client_privileges(token: AppToken, found: _Findings) -> None:
 
 def _check_server_privileges(token: AppToken, found: _Findings) -> None:
     privileges = token.privileges
-    if privileges.has("enableentitlement"):
-        swapped = " This looks like the client token: did you paste the two tokens into the wrong fields?"
+    if privileges.enables_entitlement and not privileges.has("disableentitlement"):
+        found.error(
+            "client_token_in_server_field",
+            "This is a client token: it has enableentitlement, which the server token must not have. Paste it "
+            "into the Client App Token field, and paste the server token (the one with disableentitlement) here.",
+        )
+    elif privileges.enables_entitlement:
         found.error(
             "server_enables_entitlement",
-            "The server token has enableentitlement, which overrides "
-            "disableentitlement, so it cannot look up and provision users across the account. Create the "
-            f"server token with {_ADD_EXAMPLE['server']}.{swapped}",
+            "The server token has both enableentitlement and disableentitlement; enableentitlement wins, so it "
+            "cannot look up and provision users across the account. Create the server token with "
+            f"sessionPrivileges {SERVER_PRIVILEGES} (or {SERVER_PRIVILEGES_WITH_ROLE} with a role).",
         )
     elif not privileges.has("disableentitlement"):
         found.error(
             "server_missing_disableentitlement",
-            "The server token has no disableentitlement privilege, so "
-            "server-side checks could miss media and users hidden by entitlement. Create the server token "
-            f"with {_ADD_EXAMPLE['server']}.",
+            "The server token has no disableentitlement privilege, so server-side checks could miss media and "
+            f"users hidden by entitlement. Create the server token with sessionPrivileges {SERVER_PRIVILEGES} "
+            f"(or {SERVER_PRIVILEGES_WITH_ROLE} with a role).",
         )
 
 

@@ -7,6 +7,12 @@
 //   (the first invalid field, an error summary, or the heading of a result).
 // - data-announce on an element of a response: its text is read out by the page's live region,
 //   which sits outside every swapped section so screen readers notice the change.
+// - data-focus-field on a link to "#field-id" (an error summary, "Replace"): the click moves the
+//   focus to that field, not only the scroll position.
+// - A 4xx error card swapped in place of a section (the portal's error pages, id "error-body") is
+//   focused and read out like any other result, since it carries no data-autofocus of its own.
+// - 5xx answers are not swapped (see the htmx config in base.html): they and network failures
+//   show the #request-error banner with the request id to quote.
 (function () {
   "use strict";
 
@@ -18,14 +24,27 @@
     window.setTimeout(function () { region.textContent = text; }, 50);
   }
 
+  var lastStatus = 0;
+
+  function focusElement(target) {
+    if (!target.matches("a[href], button, input, select, textarea, [tabindex]")) {
+      target.setAttribute("tabindex", "-1");
+    }
+    target.focus();
+  }
+
   function settle() {
+    var errorCard = lastStatus >= 400 ? document.getElementById("error-body") : null;
+    lastStatus = 0;
+    if (errorCard && !document.querySelector("[data-autofocus]")) {
+      focusElement(errorCard.querySelector("h1, h2") || errorCard);
+      announce(errorCard.textContent.trim().replace(/\s+/g, " "));
+      return;
+    }
     var target = document.querySelector("[data-autofocus]");
     if (target) {
       target.removeAttribute("data-autofocus");
-      if (!target.matches("a[href], button, input, select, textarea, [tabindex]")) {
-        target.setAttribute("tabindex", "-1");
-      }
-      target.focus();
+      focusElement(target);
     }
     document.querySelectorAll("[data-announce]").forEach(function (element) {
       element.removeAttribute("data-announce");
@@ -74,6 +93,7 @@
     setBusy(event, true);
   });
   document.addEventListener("htmx:afterRequest", function (event) { setBusy(event, false); });
+  document.addEventListener("htmx:beforeSwap", function (event) { lastStatus = event.detail.xhr.status; });
   document.addEventListener("htmx:afterSettle", settle);
   document.addEventListener("DOMContentLoaded", settle);
 
@@ -92,6 +112,14 @@
     showFailure("The portal took too long to answer. Nothing was lost; try again.");
   });
   document.addEventListener("click", function (event) {
-    if (event.target.closest && event.target.closest("[data-dismiss-error]")) hideFailure();
+    if (!event.target.closest) return;
+    if (event.target.closest("[data-dismiss-error]")) hideFailure();
+    var link = event.target.closest("a[data-focus-field]");
+    var field = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (field) {
+      event.preventDefault();
+      field.focus();
+      field.scrollIntoView({ block: "center" });
+    }
   });
 })();

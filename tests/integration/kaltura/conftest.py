@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from kaltura_sandbox.testing import SandboxProcess
 from portal.kaltura.client import RetryPolicy, Timeouts
 from portal.kaltura.gateway import GatewaySettings, KalturaGateway
-from portal.kaltura.tokens import AppToken, parse_app_token
+from portal.kaltura.tokens import AppToken, Role, parse_app_token
 
 #: Short enough to keep fault-injection tests quick, long enough for a loaded 2-core machine.
 TEST_TIMEOUTS = Timeouts(connect=2.0, read=3.0, upload_read=10.0)
@@ -29,10 +31,9 @@ def sandbox(kaltura_sandbox: SandboxProcess) -> SandboxProcess:
     return kaltura_sandbox
 
 
-def settings_for(sandbox: SandboxProcess, **changes: object) -> GatewaySettings:
-    values: dict[str, object] = {"allowed_hosts": ["saas", sandbox.url], "timeouts": TEST_TIMEOUTS, "retry": TEST_RETRY}
-    values.update(changes)
-    return GatewaySettings(**values)  # type: ignore[arg-type]
+def settings_for(sandbox: SandboxProcess, **changes: Any) -> GatewaySettings:
+    settings = GatewaySettings(allowed_hosts=["saas", sandbox.url], timeouts=TEST_TIMEOUTS, retry=TEST_RETRY)
+    return replace(settings, **changes)
 
 
 @pytest.fixture
@@ -41,9 +42,9 @@ def gateway(sandbox: SandboxProcess) -> Iterator[KalturaGateway]:
         yield made
 
 
-def _token(sandbox: SandboxProcess, name: str, role: str) -> AppToken:
+def _token(sandbox: SandboxProcess, name: str, role: Role) -> AppToken:
     pasted = json.dumps(sandbox.credentials[name])
-    token, findings = parse_app_token(pasted, role, now=datetime.now(UTC))  # type: ignore[arg-type]
+    token, findings = parse_app_token(pasted, role, now=datetime.now(UTC))
     assert token is not None, findings
     return token
 

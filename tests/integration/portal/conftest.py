@@ -8,20 +8,20 @@ import pytest
 
 
 @pytest.fixture
-def sandbox(kaltura_sandbox):  # type: ignore[no-untyped-def]
+def sandbox(kaltura_sandbox):
     """The session's sandbox, reset to the demo seed (no faults, no latency, fresh counters)."""
     kaltura_sandbox.reset()
     return kaltura_sandbox
 
 
 @pytest.fixture
-def app_settings(sandbox):  # type: ignore[no-untyped-def]
+def app_settings(sandbox):
     # The sandbox is the operator-allowed development host; a short timeout keeps fault tests quick.
     return {"KALTURA_SANDBOX_URL": sandbox.url, "KALTURA_TIMEOUT": 3.0}
 
 
 @pytest.fixture
-def pasted(sandbox):  # type: ignore[no-untyped-def]
+def pasted(sandbox):
     """The two App Tokens as an admin pastes them: pretty-printed appToken.add responses."""
     return {
         "client": json.dumps(sandbox.credentials["clientAppToken"], indent=2),

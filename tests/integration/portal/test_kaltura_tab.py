@@ -15,7 +15,7 @@ TAB = "/hubs/northwind/settings/integrations/kaltura"
 HX = {"HX-Request": "true", "HX-Target": "kaltura-form-section"}
 
 
-def _form(client, sandbox, pasted, **changes):  # type: ignore[no-untyped-def]
+def _form(client, sandbox, pasted, **changes):
     data = {
         "csrf_token": csrf_token(client, TAB),
         "service_url": sandbox.url,
@@ -28,16 +28,16 @@ def _form(client, sandbox, pasted, **changes):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def admin(signed_in):  # type: ignore[no-untyped-def]
+def admin(signed_in):
     return signed_in("ada@northwind.example")
 
 
-def _connection(db):  # type: ignore[no-untyped-def]
+def _connection(db):
     db.expire_all()
     return db.scalar(sa.select(KalturaConnection).join(Hub).where(Hub.slug == "northwind"))
 
 
-def test_test_connection_shows_passing_rows_without_saving(admin, db, sandbox, pasted):  # type: ignore[no-untyped-def]
+def test_test_connection_shows_passing_rows_without_saving(admin, db, sandbox, pasted):
     response = admin.post(f"{TAB}/test", data=_form(admin, sandbox, pasted), headers=HX)
     assert response.status_code == 200
     assert "<html" not in response.text and 'id="kaltura-form-section"' in response.text
@@ -55,7 +55,7 @@ def test_test_connection_shows_passing_rows_without_saving(admin, db, sandbox, p
     assert _connection(db) is None
 
 
-def test_save_stores_sealed_tokens_and_shows_only_a_summary(admin, db, sandbox, pasted):  # type: ignore[no-untyped-def]
+def test_save_stores_sealed_tokens_and_shows_only_a_summary(admin, db, sandbox, pasted):
     secret = sandbox.credentials["clientAppToken"]["token"]
     response = admin.post(TAB, data=_form(admin, sandbox, pasted))
     assert response.status_code == 303
@@ -73,7 +73,7 @@ def test_save_stores_sealed_tokens_and_shows_only_a_summary(admin, db, sandbox, 
     assert secret not in json.dumps(event.details)
 
 
-def test_saved_tokens_can_be_kept_while_changing_the_mode(admin, db, sandbox, pasted):  # type: ignore[no-untyped-def]
+def test_saved_tokens_can_be_kept_while_changing_the_mode(admin, db, sandbox, pasted):
     admin.post(TAB, data=_form(admin, sandbox, pasted))
     response = admin.post(
         TAB, data=_form(admin, sandbox, pasted, client_token="", server_token="", user_id_mode="email_prefix")
@@ -88,12 +88,12 @@ def test_saved_tokens_can_be_kept_while_changing_the_mode(admin, db, sandbox, pa
     [
         ({"client_token": '{"id": "0_abc",\n "token": }'}, "line 2"),
         ({"client_token": "not json at all"}, "not valid JSON"),
-        ({"server_token": "__client__"}, "pasted twice"),
-        ({"client_token": "__server__", "server_token": "__client__"}, "wrong fields"),
+        ({"server_token": "__client__"}, "pasted into both fields"),
+        ({"client_token": "__server__", "server_token": "__client__"}, "in each other's fields"),
         ({"client_token": ""}, "Paste the client App Token"),
     ],
 )
-def test_bad_tokens_are_field_errors_and_nothing_is_saved(admin, db, sandbox, pasted, changes, field_text):  # type: ignore[no-untyped-def]
+def test_bad_tokens_are_field_errors_and_nothing_is_saved(admin, db, sandbox, pasted, changes, field_text):
     swap = {"__client__": pasted["client"], "__server__": pasted["server"]}
     changes = {key: swap.get(value, value) for key, value in changes.items()}
     before = snapshot(db)
@@ -108,7 +108,7 @@ def test_bad_tokens_are_field_errors_and_nothing_is_saved(admin, db, sandbox, pa
     assert snapshot(db) == before
 
 
-def test_a_host_outside_the_allow_list_is_refused_before_any_request(database_url, tmp_path, demo, sandbox, pasted):  # type: ignore[no-untyped-def]
+def test_a_host_outside_the_allow_list_is_refused_before_any_request(database_url, tmp_path, demo, sandbox, pasted):
     from portal import create_app
 
     app = create_app(
@@ -133,7 +133,7 @@ def test_a_host_outside_the_allow_list_is_refused_before_any_request(database_ur
     app.extensions["db"].kw["bind"].dispose()
 
 
-def test_kaltura_down_is_a_failing_row_not_an_error_page(admin, db, sandbox, pasted):  # type: ignore[no-untyped-def]
+def test_kaltura_down_is_a_failing_row_not_an_error_page(admin, db, sandbox, pasted):
     sandbox.control("fault", action="session.startWidgetSession", count=20, kind="http_503")
     response = admin.post(TAB, data=_form(admin, sandbox, pasted))
     assert response.status_code == 422
@@ -141,14 +141,14 @@ def test_kaltura_down_is_a_failing_row_not_an_error_page(admin, db, sandbox, pas
     assert _connection(db) is None
 
 
-def test_kaltura_error_code_is_named_with_what_to_do(admin, sandbox, pasted):  # type: ignore[no-untyped-def]
+def test_kaltura_error_code_is_named_with_what_to_do(admin, sandbox, pasted):
     sandbox.control("fault", action="appToken.startSession", count=20, kind="api_error", code="APP_TOKEN_ID_NOT_FOUND")
     response = admin.post(f"{TAB}/test", data=_form(admin, sandbox, pasted), headers=HX)
     assert response.status_code == 422
     assert "APP_TOKEN_ID_NOT_FOUND" in response.text and "What to do:" in response.text
 
 
-def test_free_plan_explains_and_accepts_nothing(signed_in, db, sandbox, pasted):  # type: ignore[no-untyped-def]
+def test_free_plan_explains_and_accepts_nothing(signed_in, db, sandbox, pasted):
     hub = db.scalar(sa.select(Hub).where(Hub.slug == "northwind"))
     hub.plan = Plan.FREE
     db.commit()
@@ -170,7 +170,7 @@ def test_free_plan_explains_and_accepts_nothing(signed_in, db, sandbox, pasted):
     assert snapshot(db) == before
 
 
-def test_support_reads_tests_and_sets_the_rule_but_cannot_save(app, admin, db, sandbox, pasted):  # type: ignore[no-untyped-def]
+def test_support_reads_tests_and_sets_the_rule_but_cannot_save(app, admin, db, sandbox, pasted):
     admin.post(TAB, data=_form(admin, sandbox, pasted))
     support = app.test_client()
     sign_in(support, "sue@support.example")
@@ -194,7 +194,7 @@ def test_support_reads_tests_and_sets_the_rule_but_cannot_save(app, admin, db, s
     assert "you are <code>ada.hub</code>" in admin.get(TAB).text
 
 
-def test_remove_asks_first_then_removes(admin, db, sandbox, pasted):  # type: ignore[no-untyped-def]
+def test_remove_asks_first_then_removes(admin, db, sandbox, pasted):
     admin.post(TAB, data=_form(admin, sandbox, pasted))
     confirm = admin.get(f"{TAB}/client/remove")
     assert confirm.status_code == 200 and "What stops working" in confirm.text
@@ -206,7 +206,7 @@ def test_remove_asks_first_then_removes(admin, db, sandbox, pasted):  # type: ig
     assert "Incomplete" in admin.get(TAB).text
 
 
-def test_a_ciphertext_moved_to_another_hub_does_not_decrypt(app, admin, db, sandbox, pasted):  # type: ignore[no-untyped-def]
+def test_a_ciphertext_moved_to_another_hub_does_not_decrypt(app, admin, db, sandbox, pasted):
     admin.post(TAB, data=_form(admin, sandbox, pasted))
     northwind = _connection(db)
     riverside = db.scalar(sa.select(Hub).where(Hub.slug == "riverside"))
@@ -232,7 +232,7 @@ def test_a_ciphertext_moved_to_another_hub_does_not_decrypt(app, admin, db, sand
     assert "cannot be decrypted" in response.text
 
 
-def test_no_copy_of_a_saved_token_anywhere(app, admin, db, sandbox, pasted, caplog, database_url):  # type: ignore[no-untyped-def]
+def test_no_copy_of_a_saved_token_anywhere(app, admin, db, sandbox, pasted, caplog, database_url):
     """Canary: after saving, the token is in no page, fragment, log line or database byte."""
     caplog.set_level(logging.DEBUG)
     secrets = [sandbox.credentials[name]["token"] for name in ("clientAppToken", "serverAppToken")]
@@ -272,7 +272,7 @@ def test_no_copy_of_a_saved_token_anywhere(app, admin, db, sandbox, pasted, capl
 
 
 @pytest.mark.parametrize("action", ["system.ping", "appToken.startSession", "media.list"])
-def test_a_stalled_kaltura_gives_a_failing_row_not_a_hung_page(admin, db, sandbox, pasted, action):  # type: ignore[no-untyped-def]
+def test_a_stalled_kaltura_gives_a_failing_row_not_a_hung_page(admin, db, sandbox, pasted, action):
     # The app waits 3 s for Kaltura (app_settings); the sandbox stalls this action for longer.
     sandbox.control("fault", action=action, count=50, kind="stall", seconds=8)
     form = _form(admin, sandbox, pasted)
@@ -285,7 +285,7 @@ def test_a_stalled_kaltura_gives_a_failing_row_not_a_hung_page(admin, db, sandbo
     assert _connection(db) is None
 
 
-def test_email_prefix_is_refused_when_two_members_would_share_a_kaltura_user(admin, db, sandbox, pasted):  # type: ignore[no-untyped-def]
+def test_email_prefix_is_refused_when_two_members_would_share_a_kaltura_user(admin, db, sandbox, pasted):
     from portal.accounts.services import create_user
     from portal.hubs.services import add_member
     from portal.models import Role
@@ -303,7 +303,7 @@ def test_email_prefix_is_refused_when_two_members_would_share_a_kaltura_user(adm
     assert admin.post(TAB, data=_form(admin, sandbox, pasted, user_id_mode="email")).status_code == 303
 
 
-def test_adding_a_member_whose_prefix_clashes_is_refused(admin, db, sandbox, pasted):  # type: ignore[no-untyped-def]
+def test_adding_a_member_whose_prefix_clashes_is_refused(admin, db, sandbox, pasted):
     from portal.accounts.services import create_user
 
     assert admin.post(TAB, data=_form(admin, sandbox, pasted, user_id_mode="email_prefix")).status_code == 303
@@ -320,7 +320,7 @@ def test_adding_a_member_whose_prefix_clashes_is_refused(admin, db, sandbox, pas
     assert snapshot(db) == before
 
 
-def test_pasting_both_tokens_replaces_saved_ones_that_no_longer_decrypt(admin, db, sandbox, pasted):  # type: ignore[no-untyped-def]
+def test_pasting_both_tokens_replaces_saved_ones_that_no_longer_decrypt(admin, db, sandbox, pasted):
     assert admin.post(TAB, data=_form(admin, sandbox, pasted)).status_code == 303
     connection = _connection(db)
     damaged = connection.client_token_sealed[:-6] + "AAAAAA"
@@ -339,7 +339,7 @@ def test_pasting_both_tokens_replaces_saved_ones_that_no_longer_decrypt(admin, d
     )
 
 
-def test_admin_cannot_leave_a_custom_rule_that_support_set(app, admin, db, sandbox, pasted):  # type: ignore[no-untyped-def]
+def test_admin_cannot_leave_a_custom_rule_that_support_set(app, admin, db, sandbox, pasted):
     assert admin.post(TAB, data=_form(admin, sandbox, pasted)).status_code == 303
     support = app.test_client()
     sign_in(support, "sue@support.example")

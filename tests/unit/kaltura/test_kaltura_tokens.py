@@ -60,7 +60,7 @@ def codes(findings: list[Finding] | tuple[Finding, ...], level: str | None = Non
 
 
 def parse(text: Any, role: str = "client") -> tuple[AppToken | None, list[Finding]]:
-    return parse_app_token(text, role, now=NOW)  # type: ignore[arg-type]
+    return parse_app_token(text, "server" if role == "server" else "client", now=NOW)
 
 
 # --- accepted as pasted ---------------------------------------------------------------------
@@ -161,10 +161,9 @@ def test_not_json_says_line_and_column_of_the_text_as_pasted() -> None:
         ("djJ8MTIzNDU2N3xsome-session-string", "looks_like_ks"),
         ('{"id": NaN}', "not_json"),
         ("[" * 100_00 + "]" * 100_00, "not_json"),
-        ("{'id': '0_k3v9x2ab'}", "not_json"),
-        ('{"id": "0_k3v9x2ab",}', "not_json"),
+        ("{'id': '0_k3v9x2ab'}", "single_quotes"),
     ],
-    ids=["empty", "blank-bom", "none", "too-long", "xml", "ks", "nan", "deep", "single-quotes", "trailing-comma"],
+    ids=["empty", "blank-bom", "none", "too-long", "xml", "ks", "nan", "deep", "single-quotes"],
 )
 def test_unreadable_input_is_a_specific_error(text: Any, code: str) -> None:
     token, findings = parse(text)
@@ -327,11 +326,12 @@ def test_client_token_without_enableentitlement_is_rejected() -> None:
     assert "enableentitlement" in findings[0].message and "wrong fields" not in findings[0].message
 
 
-def test_server_token_in_the_client_field_is_recognised_as_swapped() -> None:
+def test_a_server_token_in_the_client_field_says_where_it_belongs() -> None:
     _, findings = parse(paste("server"), "client")
 
-    assert codes(findings) == ["client_missing_enableentitlement"]
-    assert "wrong fields" in findings[0].message
+    assert codes(findings) == ["server_token_in_client_field"]
+    assert "Server App Token field" in findings[0].message
+    assert "Create the client token" not in findings[0].message  # no advice to re-create a good token
 
 
 def test_server_token_without_disableentitlement_is_rejected() -> None:
@@ -342,11 +342,26 @@ def test_server_token_without_disableentitlement_is_rejected() -> None:
     assert findings[0].field == "server_token"
 
 
-def test_client_token_in_the_server_field_is_recognised_as_swapped() -> None:
+def test_a_client_token_in_the_server_field_says_where_it_belongs() -> None:
     _, findings = parse(paste("client"), "server")
 
+    assert codes(findings) == ["client_token_in_server_field"]
+    assert "Client App Token field" in findings[0].message
+
+
+def test_a_server_token_with_both_entitlement_privileges_is_told_how_to_fix_it() -> None:
+    _, findings = parse(paste("server", sessionPrivileges="enableentitlement,disableentitlement"), "server")
+
     assert codes(findings) == ["server_enables_entitlement"]
-    assert "wrong fields" in findings[0].message
+    assert "sessionPrivileges disableentitlement" in findings[0].message
+
+
+def test_the_suggested_client_privileges_match_the_help() -> None:
+    _, findings = parse(paste(sessionPrivileges="list:*,privacycontext:MyPortal"))
+
+    assert codes(findings) == ["client_missing_enableentitlement"]
+    assert "enableentitlement,privacycontext:YOUR_CONTEXT,list:*" in findings[0].message
+    assert "setrole" not in findings[0].message
 
 
 def test_client_token_without_list_all_warns_what_users_will_see() -> None:
@@ -495,3 +510,262 @@ def test_arbitrary_token_fields_only_produce_findings(fields: dict[str, Any]) ->
 def test_arbitrary_pairs_only_produce_findings(client: str, server: str) -> None:
     result = validate_pair(client, server, NOW)
     assert result.findings and not result.ok
+
+
+# --- paste mistakes, in plain words (issue 9, item 2) ------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["0_abcd1234", '"0_abcd1234"', "  '0_k3v9x2ab',\n", "\u201c0_abcd1234\u201d"])
+def test_a_token_id_alone_is_recognised(text: str) -> None:
+    token, findings = parse(text)
+
+    assert token is None
+    assert codes(findings) == ["only_token_id"]
+    assert "only the token's id" in findings[0].message
+    assert "whole response" in findings[0].message and "secret token" in findings[0].message
+    assert "line 1" not in findings[0].message  # no JSON parser jargon
+
+
+def test_the_secret_alone_is_recognised_without_echoing_it() -> None:
+    token, findings = parse(CLIENT_SECRET)
+
+    assert token is None
+    assert codes(findings) == ["only_secret"]
+    assert CLIENT_SECRET not in findings[0].message
+
+
+def test_one_line_of_the_response_is_recognised() -> None:
+    _, findings = parse('"id": "0_k3v9x2ab",')
+
+    assert codes(findings) == ["only_one_line"]
+    assert '"id"' in findings[0].message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        paste().replace('"', "\u201c"),
+        paste(indent=2).replace('"', "\u201d"),
+        "Response body\n" + paste(indent=2).replace('": ', "\u201d: ").replace('"', "\u201c"),
+    ],
+    ids=["opening-quotes", "closing-quotes", "mixed-with-label"],
+)
+def test_curly_quotes_from_an_email_are_accepted_and_said_so(text: str) -> None:
+    token, findings = parse(text)
+
+    assert token is not None and token.token == CLIENT_SECRET
+    assert codes(findings) == ["curly_quotes_accepted", "client_token_ok"]
+    assert findings[0].level == "ok" and "curly quotes" in findings[0].message
+
+
+def test_curly_quotes_inside_a_value_are_kept_as_they_are() -> None:
+    token, findings = parse(paste(description="the \u201cpicker\u201d token"))
+
+    assert token is not None and token.description == "the \u201cpicker\u201d token"
+    assert codes(findings) == ["client_token_ok"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        paste(indent=2)[:-2] + ",\n}",
+        '{"id": "0_k3v9x2ab", "token": "' + CLIENT_SECRET + '", "partnerId": 1234567,'
+        ' "sessionPrivileges": "list:*,enableentitlement,privacycontext:MyPortal", "hashType": "SHA256", }',
+    ],
+    ids=["pretty", "compact"],
+)
+def test_a_trailing_comma_is_accepted_and_said_so(text: str) -> None:
+    token, findings = parse(text)
+
+    assert token is not None and token.id == "0_k3v9x2ab"
+    assert codes(findings)[0] == "trailing_comma_accepted"
+    assert findings[0].level == "ok"
+
+
+def test_a_comma_inside_a_value_is_not_a_trailing_comma() -> None:
+    token, findings = parse(paste(description="a, b,}"))
+
+    assert token is not None and token.description == "a, b,}"
+    assert "trailing_comma_accepted" not in codes(findings)
+
+
+def test_curly_quotes_and_a_trailing_comma_together_are_both_said() -> None:
+    text = (paste(indent=2)[:-2] + ",\n}").replace('"', "\u201c")
+
+    token, findings = parse(text)
+
+    assert token is not None
+    assert codes(findings) == ["curly_quotes_accepted", "trailing_comma_accepted", "client_token_ok"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "client.appToken.add(appToken)",
+        "result = client.appToken.add(app_token)",
+        "$result = $client->appToken->add($appToken);",
+        "curl -X POST https://www.kaltura.com/api_v3/service/appToken/action/add -d 'appToken[description]=x'",
+        "const token = await kaltura.services.appToken.add(appToken).execute(client);",
+        "import KalturaClient\nfrom KalturaClient.Plugins.Core import KalturaAppToken",
+        "appToken = new KalturaAppToken();\nappToken.sessionPrivileges = 'list:*';",
+    ],
+    ids=["sdk-call", "python", "php", "curl", "javascript", "imports", "object-setup"],
+)
+def test_pasted_code_says_what_to_copy_instead(text: str) -> None:
+    token, findings = parse(text)
+
+    assert token is None
+    assert codes(findings) == ["looks_like_code"]
+    assert "program code" in findings[0].message and "copy the response" in findings[0].message
+    assert "Expecting value" not in findings[0].message
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"appToken": {"objectType": "KalturaAppToken", "sessionPrivileges": "list:*"}},
+        {"ks": "djJ8abc", "format": 1, "appToken": {"objectType": "KalturaAppToken"}},
+        {"objectType": "KalturaAppToken", "hashType": "SHA256", "sessionPrivileges": "disableentitlement"},
+    ],
+    ids=["body", "body-with-ks", "token-object-without-id"],
+)
+def test_the_request_instead_of_the_response_is_recognised(value: Any) -> None:
+    token, findings = parse(json.dumps(value))
+
+    assert token is None
+    assert codes(findings) == ["request_not_response"]
+    assert "request" in findings[0].message and '"token"' in findings[0].message
+
+
+def test_both_tokens_in_one_field_are_recognised() -> None:
+    _, findings = parse(paste() + "\n\n" + paste("server"))
+
+    assert codes(findings) == ["two_objects"]
+    assert "one App Token per field" in findings[0].message
+
+
+@pytest.mark.parametrize("cut", [40, 120, -1])
+def test_a_paste_cut_short_says_so_and_where(cut: int) -> None:
+    text = paste(indent=2)[:cut]
+
+    _, findings = parse(text)
+
+    assert codes(findings) == ["truncated"]
+    assert "cut short" in findings[0].message and "line " in findings[0].message
+
+
+def test_a_missing_comma_is_named_in_plain_words_at_its_place() -> None:
+    text = '{\n  "id": "0_k3v9x2ab"\n  "token": "' + CLIENT_SECRET + '"\n}'
+
+    _, findings = parse(text)
+
+    assert codes(findings) == ["not_json"]
+    assert 'a comma is missing at line 3, column 3 (just after "id")' in findings[0].message
+    assert "Expecting" not in findings[0].message
+    assert CLIENT_SECRET not in findings[0].message
+
+
+def test_a_value_broken_across_lines_by_an_email_program_is_explained() -> None:
+    text = '{"id": "0_k3v9x2ab", "token": "5f0c1e2d3a4b5c6d\n7e8f901a2b3c4d5e"}'
+
+    _, findings = parse(text)
+
+    assert codes(findings) == ["not_json"]
+    assert "broken across lines" in findings[0].message and 'just after "token"' in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('{"id": "0_k3v9x2ab", "token": "' + CLIENT_SECRET + '", "token": "' + SERVER_SECRET + '"}', "token"),
+        (paste()[:-1] + ', "partnerId": 7654321}', "partnerId"),
+        ('{"result": {"id": "0_k3v9x2ab", "id": "0_other000"}}', "id"),
+    ],
+    ids=["token", "partner", "nested"],
+)
+def test_duplicate_keys_are_refused_naming_the_key(text: str, key: str) -> None:
+    token, findings = parse(text)
+
+    assert token is None
+    assert codes(findings) == ["duplicate_key"]
+    assert f'the key "{key}" twice' in findings[0].message
+    assert CLIENT_SECRET not in findings[0].message and SERVER_SECRET not in findings[0].message
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "\udfff tail", "a\x00b", "bell\x07"])
+def test_a_description_that_is_not_text_is_cleaned_and_said_so(bad: str) -> None:
+    token, findings = parse(paste(description=f"picker {bad}"))
+
+    assert token is not None and token.description is not None
+    assert not any(0xD800 <= ord(c) <= 0xDFFF or ord(c) < 0x20 for c in token.description)
+    assert "description_cleaned" in codes(findings, "ok")
+    json.dumps(token.public_summary()).encode("utf-8")  # storable and renderable
+
+
+@pytest.mark.parametrize("key", ["sessionPrivileges", "sessionUserId", "hashType"])
+def test_other_fields_that_are_not_text_are_refused_naming_the_field(key: str) -> None:
+    token, findings = parse(paste(**{key: "value\ud800"}))
+
+    assert token is None
+    assert codes(findings) == ["invalid_characters"]
+    assert f'"{key}"' in findings[0].message
+
+
+def test_a_lone_surrogate_never_reaches_the_summary_through_any_field() -> None:
+    text = json.dumps(token_json(description="\ud800", sessionUserId="\udc00"))
+
+    token, findings = parse(text)
+
+    assert token is None and codes(findings, "error") == ["invalid_characters"]
+
+
+# --- the pair, each finding once ----------------------------------------------------------------
+
+
+def test_two_swapped_tokens_are_one_finding() -> None:
+    result = validate_pair(paste("server"), paste("client"), NOW)
+
+    assert [(f.code, f.field) for f in result.findings] == [("tokens_swapped", "client_token")]
+    assert "Swap the two fields" in result.findings[0].message
+    assert "Create" not in result.findings[0].message
+
+
+def test_swapped_tokens_keep_their_other_findings() -> None:
+    result = validate_pair(paste("server", hashType="SHA1"), paste("client"), NOW)
+
+    assert codes(result.findings) == ["tokens_swapped", "weak_hash_type"]
+
+
+def test_the_same_text_twice_is_said_once() -> None:
+    text = paste("client")
+
+    result = validate_pair(text, text, NOW)
+
+    assert codes(result.findings) == ["same_token_twice"]
+
+
+# --- expiry boundaries (item 13) ----------------------------------------------------------------
+
+
+def test_a_token_expiring_this_very_second_is_expired() -> None:
+    token, findings = parse(paste(expiry=int(NOW.timestamp())))
+
+    assert token is None and codes(findings) == ["expired"]
+
+
+def test_a_token_expiring_one_second_from_now_works_with_a_warning() -> None:
+    token, findings = parse(paste(expiry=int(NOW.timestamp()) + 1))
+
+    assert token is not None
+    assert codes(findings, "warning") == ["expiring_soon"]
+    assert "in 0 days" in findings[0].message
+
+
+def test_the_expiry_warning_starts_exactly_thirty_days_ahead() -> None:
+    thirty_days = int((NOW + timedelta(days=30)).timestamp())
+
+    _, at_thirty = parse(paste(expiry=thirty_days))
+    _, just_inside = parse(paste(expiry=thirty_days - 1))
+
+    assert codes(at_thirty, "warning") == []
+    assert codes(just_inside, "warning") == ["expiring_soon"]

@@ -41,12 +41,12 @@ def test_each_encryption_uses_a_fresh_nonce(k1: str) -> None:
 
 
 @pytest.mark.parametrize(("hub", "slot"), [(8, "client_token"), (7, "server_token"), ("7x", "client_token")])
-def test_a_value_moved_to_another_hub_or_slot_does_not_decrypt(k1: str, hub: object, slot: str) -> None:
+def test_a_value_moved_to_another_hub_or_slot_does_not_decrypt(k1: str, hub: int | str, slot: str) -> None:
     ring = Keyring.parse(f"k1:{k1}")
     stored = ring.encrypt(TOKEN, 7, "client_token")
 
     with pytest.raises(DecryptionError, match="another hub or slot"):
-        ring.decrypt(stored, hub, slot)  # type: ignore[arg-type]
+        ring.decrypt(stored, hub, slot)
 
 
 @pytest.mark.parametrize("part", [2, 3])
@@ -159,6 +159,6 @@ def test_generated_keys_are_distinct_32_byte_keys() -> None:
 
 
 @pytest.mark.parametrize(("hub", "slot"), [("1:2", "client"), (1, "client:token"), (1, "")])
-def test_binding_parts_cannot_be_ambiguous(k1: str, hub: object, slot: str) -> None:
+def test_binding_parts_cannot_be_ambiguous(k1: str, hub: int | str, slot: str) -> None:
     with pytest.raises(ValueError):
-        Keyring.parse(f"k1:{k1}").encrypt(TOKEN, hub, slot)  # type: ignore[arg-type]
+        Keyring.parse(f"k1:{k1}").encrypt(TOKEN, hub, slot)
