@@ -36,7 +36,9 @@
 //     final chunk is sent again, with backoff, until finalChunkDeadlineMs. If it answers
 //     UPLOAD_TOKEN_INVALID_STATUS_FOR_UPLOAD (an earlier final chunk did land and its answer was
 //     lost, or the token finalized itself), uploadToken.get decides: FULL_UPLOAD (2) or CLOSED (3)
-//     with every byte is success.
+//     with every byte is success. After resyncAfterMismatches mismatches in a row, uploadToken.get
+//     tells what Kaltura really holds, and everything from its uploadedFileSize is sent again
+//     (re-sync first, never trust our own account over the server's).
 //   - Retries, per chunk, with exponential backoff and jitter: network errors, timeouts, HTTP 5xx,
 //     408 and 429 (Retry-After honoured), unreadable answers, and Kaltura's transient codes.
 //     A chunk that times out is split in two and the chunk size halved, so a slow or stalled link
@@ -59,6 +61,7 @@
 //   "progress"     {bytesAcknowledged, totalBytes, fraction, bytesPerSecond, secondsLeft, chunkSize, inFlight}
 //   "statechange"  {state}: ready, uploading, paused, finalizing, done, failed, cancelled
 //   "retry"        {offset, attempt, delayMs, reason}
+//   "resync"       {uploadedFileSize}: Kaltura lacked bytes; sending again from there
 //   "session"      {}: a fresh session is in use
 
 export const KALTURA_TRANSIENT_CODES = Object.freeze([
@@ -90,6 +93,8 @@ export const DEFAULTS = Object.freeze({
   timeoutFactor: 6, // a request may take this many times its expected duration
   finalChunkDeadlineMs: 5 * 60000,
   finalChunkTimeoutMs: 120000, // Kaltura may hold a final chunk ~45 s joining chunks
+  resyncAfterMismatches: 2, // size mismatches of the final chunk before asking Kaltura what it has
+  maxResyncs: 2,
   maxSessionRefreshes: 3, // fresh sessions in a row without an acknowledged chunk
   clientTag: "kaltura-hub-portal:chunk-pump",
 });
@@ -226,6 +231,7 @@ export class ChunkPump extends EventTarget {
     this._refreshing = null;
     this._refreshesWithoutProgress = 0;
     this._finalizing = false;
+    this._resyncs = 0;
     this._settle = null;
     this._done = new Promise((resolve, reject) => {
       this._settle = { resolve, reject };
@@ -388,6 +394,7 @@ export class ChunkPump extends EventTarget {
   async _sendFinal(id, entry) {
     const { range } = entry;
     const deadline = this._now() + this.settings.finalChunkDeadlineMs;
+    let mismatches = 0;
     for (;;) {
       const ks = this.ks;
       try {
@@ -412,6 +419,19 @@ export class ChunkPump extends EventTarget {
           }
         }
         if (error instanceof ChunkPumpError && error.code === CANNOT_MATCH) {
+          mismatches += 1;
+          if (mismatches >= this.settings.resyncAfterMismatches && this._resyncs < this.settings.maxResyncs) {
+            // Every chunk was acknowledged, yet Kaltura keeps missing bytes: ask it what it has
+            // and send the rest again rather than trusting our own account (a late, stale
+            // resume=0 request can truncate the file on the server).
+            const resynced = await this._resync(entry).catch(() => false);
+            if (!this._current(id, entry)) return;
+            if (resynced) {
+              this._inFlight.delete(id);
+              this._pump();
+              return;
+            }
+          }
           if (this._now() >= deadline) {
             return this._fail(
               new ChunkPumpError(CANNOT_MATCH, "Kaltura could not put the file together: some of its bytes did not arrive.", {
@@ -626,6 +646,27 @@ export class ChunkPump extends EventTarget {
       throw new Transient("UNREADABLE_ANSWER", "Kaltura's answer is not the upload token");
     }
     return answer;
+  }
+
+  /** Go back to sending from Kaltura's uploadedFileSize; false when it has every byte already. */
+  async _resync(entry) {
+    const body = new URLSearchParams({ ks: this.ks, uploadTokenId: this.plan.uploadTokenId });
+    const token = await this._call("get", body, entry.controller.signal, this.settings.requestTimeoutMs || this.settings.minTimeoutMs);
+    const uploaded = Number(token.uploadedFileSize) || 0;
+    if (uploaded >= this.size || ![0, 1].includes(token.status)) return false;
+    this._resyncs += 1;
+    this._finalizing = false;
+    this._next = uploaded;
+    this._frontier = uploaded;
+    this._acked.clear();
+    this._pending = [];
+    this._hasData = uploaded > 0;
+    this._bytesAcknowledged = uploaded; // the truth, even if the bar goes back
+    this._samples = [[this._now(), uploaded]];
+    this.dispatchEvent(new CustomEvent("resync", detail({ uploadedFileSize: uploaded })));
+    this._setState("uploading");
+    this._emitProgress();
+    return true;
   }
 
   /** After INVALID_STATUS on the final chunk: the token, if it holds the whole file. */

@@ -20,12 +20,11 @@ after(async () => {
 });
 
 /** A fresh token, a pump for it and a recorder; `hook(fields, index)` runs before each request. */
-async function setUp(size, { planOverrides = {}, options = {}, hook = null, name = "clip.mp4" } = {}) {
+async function setUp(size, { planOverrides = {}, options = {}, hook = null, name = "clip.mp4", completed = [] } = {}) {
   const ks = await sandbox.userKs();
   const file = patternBlob(size, name);
   const token = await sandbox.newToken(ks, name, size);
   const sent = [];
-  const completed = [];
   const realFetch = globalThis.fetch;
   const fetch = async (url, init) => {
     const fields = Object.fromEntries([...init.body.entries()].filter(([, v]) => typeof v === "string"));
@@ -84,10 +83,15 @@ test("parallel chunks reach FULL_UPLOAD with exactly the file's bytes", async ()
 });
 
 test("chunks that complete out of order", async () => {
-  const { ks, file, token, pump, completed } = await setUp(1024 * KiB, {
+  const completed = [];
+  const { ks, file, token, pump } = await setUp(1024 * KiB, {
+    completed,
     planOverrides: { minChunkSize: 128 * KiB, maxChunkSize: 128 * KiB },
     hook: async (record) => {
-      if (record.fields.resumeAt === String(128 * KiB)) await wait(400); // the second chunk is slow
+      // The second chunk leaves only once a later chunk has been answered.
+      if (record.fields.resumeAt === String(128 * KiB)) {
+        for (let i = 0; i < 200 && !completed.some((offset) => offset > 128 * KiB); i++) await wait(25);
+      }
     },
   });
   await pump.start();
@@ -166,28 +170,40 @@ test("the final chunk is retried while Kaltura cannot match the expected size", 
   ]);
 });
 
-test("bytes really missing: the final chunk fails at its deadline, and a resume from uploadedFileSize completes", async () => {
+test("bytes really missing at Kaltura: the final chunk mismatches, the pump re-syncs from uploadedFileSize and completes", async () => {
   const size = 768 * KiB;
-  const { ks, file, token, pump, events } = await setUp(size, {
-    // The plan claims Kaltura has 256 KiB, but it has nothing: every chunk is parked and the
-    // final chunk can never match (the sandbox waits 2 s for the gap each time).
+  const { ks, file, token, pump, events, sent } = await setUp(size, {
+    // The plan claims Kaltura has 256 KiB, but it has only 100 KiB: every chunk is parked beyond
+    // the gap and the final chunk cannot match (the sandbox waits 2 s for the gap each time).
     planOverrides: { resumeAt: 256 * KiB },
-    options: { finalChunkDeadlineMs: 2500 },
   });
-  // Kaltura has the first 100 KiB (an earlier session got that far).
   const head = new FormData();
   for (const [k, v] of Object.entries({ ks, uploadTokenId: token.id, resume: "0", finalChunk: "0", format: "1" })) head.append(k, v);
   head.append("fileData", file.slice(0, 100 * KiB), "clip.mp4");
-  await fetch(`${sandbox.url}/api_v3/service/uploadToken/action/upload`, { method: "POST", body: head });
+  const first = await (await fetch(`${sandbox.url}/api_v3/service/uploadToken/action/upload`, { method: "POST", body: head })).json();
+  assert.equal(first.uploadedFileSize, 100 * KiB);
+  const resyncs = [];
+  pump.addEventListener("resync", (e) => resyncs.push(e.detail.uploadedFileSize));
 
-  await assert.rejects(pump.start(), { code: "UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE", retryable: true });
-  assert.ok(events.retry.every((r) => r.reason === "UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE"));
-  // What the portal does next: read uploadedFileSize and resume from there.
-  const state = await sandbox.token(ks, token.id);
-  assert.equal(Number(state.uploadedFileSize), 100 * KiB);
-  const again = new ChunkPump(file, { ...pump.plan, resumeAt: Number(state.uploadedFileSize), fileSize: size }, { baseDelayMs: 20 });
-  await again.start();
+  await pump.start();
   await assertUploaded(ks, token.id, file);
+  assert.deepEqual(resyncs, [100 * KiB], "it asked Kaltura what it had");
+  assert.deepEqual(events.retry.map((r) => r.reason), ["UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE"]);
+  assert.ok(sent.some((r) => r.action === "get"));
+  assert.ok(uploadsOf(sent).some((r) => Number(r.fields.resumeAt) === 100 * KiB), "the gap was sent");
+});
+
+test("a final chunk that can never match fails at its deadline, saying a resume may help", async () => {
+  const { pump, events } = await setUp(256 * KiB, {
+    options: { finalChunkDeadlineMs: 1500, maxResyncs: 0 },
+    hook: async (record) => {
+      if (record.fields.finalChunk === "1" && record.fields.resume === "1") {
+        await sandbox.control("fault", { action: "uploadToken.upload", count: 1, kind: "api_error", code: "UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE" });
+      }
+    },
+  });
+  await assert.rejects(pump.start(), { code: "UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE", retryable: true });
+  assert.ok(events.retry.length >= 1 && events.retry.every((r) => r.reason === "UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE"));
 });
 
 test("pause, then resume", async () => {

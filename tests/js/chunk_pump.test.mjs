@@ -102,8 +102,11 @@ test("the first chunk goes alone, then up to `parallelism` chunks are in flight"
 
 test("chunks completing out of order still make the file", async () => {
   const fake = new FakeKaltura();
-  // The earlier the chunk, the slower its answer: completions come back reversed.
-  fake.plan((request) => (request.fields.resume === "1" && request.fields.finalChunk === "0" ? { delay: 60 - Number(request.fields.resumeAt) / KiB / 8 } : {}));
+  // The second chunk answers only after a later one has been answered.
+  let later;
+  const laterAnswered = new Promise((resolve) => (later = resolve));
+  fake.onAnswer = (request) => Number(request.fields.resumeAt) > 64 * KiB && later();
+  fake.plan((request) => (request.fields.resumeAt === String(64 * KiB) ? { until: laterAnswered } : {}));
   const file = patternBlob(64 * KiB * 5);
   const { pump } = pumpFor(fake, file, { parallelism: 4 });
   await pump.start();
@@ -259,11 +262,20 @@ test("the final chunk is sent again while Kaltura cannot match the expected size
 });
 
 test("a final chunk that keeps mismatching fails at the deadline, not before", async () => {
+  let clock = 0;
   const fake = new FakeKaltura();
-  fake.plan((request) => (request.fields.finalChunk === "1" ? { kaltura: "UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE" } : {}));
-  const { pump, events } = pumpFor(fake, patternBlob(64 * KiB * 2), {}, { finalChunkDeadlineMs: 150, maxAttempts: 3 });
+  fake.plan((request) => {
+    if (request.fields.finalChunk !== "1") return {};
+    clock += 100; // each final attempt takes 100 ms of the (injected) clock
+    return { kaltura: "UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE" };
+  });
+  const options = { finalChunkDeadlineMs: 1000, maxAttempts: 3, now: () => clock };
+  const { pump, events } = pumpFor(fake, patternBlob(64 * KiB * 2), {}, options);
   await assert.rejects(pump.start(), { code: "UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE", retryable: true });
-  assert.ok(events.retry.length > 3, "more tries than maxAttempts: the deadline decides");
+  const finals = uploads(fake).filter((r) => r.fields.finalChunk === "1").length;
+  assert.equal(finals, 10, "sent until the deadline, beyond maxAttempts");
+  assert.equal(events.retry.length, 9);
+  assert.ok(fake.requests.some((r) => r.action === "get"), "it asked Kaltura what it has (it had every byte)");
 });
 
 test("a lost answer to a chunk: the chunk is sent again and the file is still exact", async () => {
@@ -436,19 +448,43 @@ test("a last sliver is sent with the chunk before it, when that stays within max
 
 test("no more than 64 acknowledged chunks wait beyond a slow one (Kaltura fails a token at 1000)", async () => {
   const fake = new FakeKaltura();
-  let slowDone = false;
-  let sentWhileSlow = 0;
+  let release;
+  const released = new Promise((resolve) => (release = resolve));
+  let sentBeyond = 0;
   fake.plan((request) => {
-    if (request.fields.resumeAt === String(64 * KiB)) return { delay: 400 };
-    if (!slowDone && Number(request.fields.resumeAt) > 64 * KiB) sentWhileSlow += 1;
+    if (request.fields.resumeAt === String(64 * KiB)) return { until: released }; // the slow chunk
+    if (Number(request.fields.resumeAt) > 64 * KiB && request.fields.finalChunk === "0") sentBeyond += 1;
     return {};
   });
   const file = patternBlob(64 * KiB * 120);
   const { pump } = pumpFor(fake, file, { parallelism: 4 });
-  pump.addEventListener("progress", (e) => {
-    if (e.detail.bytesAcknowledged >= 64 * KiB * 2 && fake.completed.includes(64 * KiB)) slowDone = true;
-  });
+  const done = pump.start();
+  // Wait until the pump stops sending on its own (it is waiting for the slow chunk).
+  let seen = -1;
+  while (seen !== fake.requests.length) {
+    seen = fake.requests.length;
+    await wait(100);
+  }
+  const stalledAt = sentBeyond;
+  release();
+  await done;
+  await assertStored(fake, file);
+  assert.ok(stalledAt >= 64 && stalledAt <= 64 + 3, `it stopped sending after ${stalledAt} chunks beyond the slow one`);
+});
+
+test("bytes Kaltura lost: after two mismatches the pump re-syncs from uploadToken.get and sends them again", async () => {
+  const fake = new FakeKaltura();
+  let lost = false;
+  fake.plan((request) => (request.fields.resumeAt === String(128 * KiB) && !lost ? ((lost = true), { discard: true }) : {}));
+  const file = patternBlob(64 * KiB * 5);
+  const { pump, events } = pumpFor(fake, file, { parallelism: 1 });
+  const resyncs = [];
+  pump.addEventListener("resync", (e) => resyncs.push(e.detail.uploadedFileSize));
   await pump.start();
   await assertStored(fake, file);
-  assert.ok(sentWhileSlow >= 64 && sentWhileSlow <= 64 + 4, `sent ${sentWhileSlow} chunks past the slow one`);
+  assert.deepEqual(resyncs, [128 * KiB]);
+  assert.deepEqual(events.retry.map((r) => r.reason), ["UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE"], "one retry, then the re-sync");
+  const resent = uploads(fake).filter((r) => r.fields.resumeAt === String(128 * KiB));
+  assert.equal(resent.length, 2, "the lost chunk was sent again");
+  assert.ok(events.progress.some((p, i) => i > 0 && p.bytesAcknowledged < events.progress[i - 1].bytesAcknowledged), "progress told the truth");
 });

@@ -27,6 +27,15 @@ export function wait(ms, signal) {
   });
 }
 
+/** `promise`, or an AbortError when `signal` aborts first (no timer keeps the process alive). */
+function settledOrAborted(promise, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError());
+    signal?.addEventListener("abort", () => reject(abortError()), { once: true });
+    promise.then(resolve, reject);
+  });
+}
+
 export class FakeKaltura {
   constructor({ ks = "ks-1", fileName = "clip.mp4" } = {}) {
     this.sessions = new Set([ks]);
@@ -38,6 +47,7 @@ export class FakeKaltura {
     this.maxInFlight = 0;
     this.completed = []; // offsets of answered chunks, in answer order
     this._script = () => undefined;
+    this.onAnswer = () => {}; // called with each request whose upload was answered
     this.fetch = this.fetch.bind(this);
   }
 
@@ -68,6 +78,7 @@ export class FakeKaltura {
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
       if (plan.hang) await wait(1e9, init.signal);
+      if (plan.until) await settledOrAborted(plan.until, init.signal);
       await wait(plan.delay ?? 0, init.signal);
       if (plan.network) throw new TypeError("fetch failed");
       if (plan.http) {
@@ -75,13 +86,22 @@ export class FakeKaltura {
         return new Response("<html>busy</html>", { status: plan.http, headers });
       }
       if (plan.body !== undefined) return new Response(plan.body, { status: 200 });
-      const answer = plan.kaltura ? kalturaError(plan.kaltura) : this.handle(action, fields, bytes);
+      // `discard`: answer as if stored but keep nothing (a server that lost the chunk).
+      const answer = plan.kaltura ? kalturaError(plan.kaltura) : plan.discard ? this.pretend() : this.handle(action, fields, bytes);
       if (plan.lostAck) throw new TypeError("fetch failed: other side closed");
-      if (action === "upload" && !answer.code) this.completed.push(Number(fields.resumeAt ?? 0));
+      if (action === "upload" && !answer.code) {
+        this.completed.push(Number(fields.resumeAt ?? 0));
+        this.onAnswer(request);
+      }
       return new Response(JSON.stringify(answer), { status: 200, headers: { "Content-Type": "application/json" } });
     } finally {
       this.inFlight -= 1;
     }
+  }
+
+  pretend() {
+    this.token.status = 1;
+    return { ...this.token, objectType: "KalturaUploadToken" };
   }
 
   handle(action, fields, bytes) {
