@@ -58,6 +58,12 @@ TAIL_BYTES = 1024 * 1024
 #: Box types an ISO-BMFF file starts with; the browser sends the tail when bytes 4–8 are one.
 ISO_BMFF_FIRST_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot")
 
+
+def wants_tail(head: bytes) -> bool:
+    """Whether the last :data:`TAIL_BYTES` should be sent too: the head starts an ISO-BMFF file."""
+    return len(head) >= 8 and head[4:8] in ISO_BMFF_FIRST_BOXES
+
+
 _MAX_BOXES = 20_000  # boxes (or EBML elements) one sniff may visit
 _MAX_DEPTH = 16
 _MAX_SEGMENTS = 4_096  # JPEG segments, PNG/RIFF chunks, Ogg pages

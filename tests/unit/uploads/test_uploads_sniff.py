@@ -10,21 +10,21 @@ import pytest
 from portal.uploads.sniff import (
     FORMATS,
     HEAD_BYTES,
-    ISO_BMFF_FIRST_BOXES,
     TAIL_BYTES,
     MediaType,
     Problem,
     SniffResult,
     Verdict360,
     sniff,
+    wants_tail,
 )
 from tests.unit.uploads import media_files as m
 
 
 def sniffed(name: str, data: bytes, *, tail: bool = True, head: int = HEAD_BYTES) -> SniffResult:
     """What the portal learns from the browser: the first bytes, and the last for ISO-BMFF files."""
-    wants_tail = tail and data[4:8] in ISO_BMFF_FIRST_BOXES and len(data) > head
-    return sniff(name, len(data), data[:head], data[-TAIL_BYTES:] if wants_tail else b"")
+    send_tail = tail and wants_tail(data[:head]) and len(data) > head
+    return sniff(name, len(data), data[:head], data[-TAIL_BYTES:] if send_tail else b"")
 
 
 def signals(result: SniffResult) -> dict[str, bool]:
@@ -530,3 +530,8 @@ def test_the_result_says_what_the_ui_needs_in_one_place():
         and result.message is None
         and result.size == len(m.jpeg(64, 32, xmp=m.photo_sphere_xmp(64, 32)))
     )
+
+
+def test_the_tail_is_wanted_for_iso_bmff_files_only():
+    assert wants_tail(m.mp4()) and wants_tail(m.mp4(brand=b"qt  ")) and wants_tail(m.box(b"wide") + m.box(b"mdat"))
+    assert not wants_tail(m.jpeg()) and not wants_tail(m.matroska()) and not wants_tail(b"\x00\x00")
