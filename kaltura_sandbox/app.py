@@ -414,6 +414,7 @@ class SandboxApp:
             ("GET", "credentials"): self._control_credentials,
             ("POST", "categories"): self._control_categories,
             ("POST", "entries"): self._control_entries,
+            ("POST", "roles"): self._control_roles,
         }
         handler = handlers.get((method, name))
         return None if handler is None else handler(payload)
@@ -502,6 +503,32 @@ class SandboxApp:
         if not isinstance(specs, list):
             raise ValueError("entries must be a list")
         ids = media_seed.seed_entries(self.store, self._control_partner_id(payload), specs, self.config.clock())
+        return {"ok": True, "ids": ids}
+
+    def _control_roles(self, payload: dict) -> dict:
+        """Add user roles: ``{"roles": [{"id", "name", "systemName", "permissions": [...]}]}``
+        (Kaltura's ``userRole.add``, which the sandbox does not serve)."""
+        specs = payload.get("roles")
+        if not isinstance(specs, list):
+            raise ValueError("roles must be a list")
+        partner_id = self._control_partner_id(payload)
+        ids = []
+        with self.store.tx():
+            next_id = int(self.store.scalar("SELECT coalesce(max(id), 0) FROM roles") or 0) + 1
+            for spec in specs:
+                if not isinstance(spec, dict) or not spec.get("name"):
+                    raise ValueError("every role needs a name")
+                permissions = spec.get("permissions") or []
+                if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
+                    raise ValueError("permissions must be a list of permission names")
+                role_id = int(spec.get("id") or next_id)
+                next_id = max(next_id, role_id) + 1
+                self.store.execute(
+                    "INSERT INTO roles(id, partner_id, name, system_name, permissions, is_admin_role) "
+                    "VALUES (?, ?, ?, ?, ?, 0)",
+                    (role_id, partner_id, spec["name"], spec.get("systemName") or spec["name"], ",".join(permissions)),
+                )
+                ids.append(role_id)
         return {"ok": True, "ids": ids}
 
     def _control_credentials(self, _: dict) -> dict:

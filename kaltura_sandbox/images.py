@@ -68,11 +68,11 @@ def block_grid(width: int, height: int, colour_at: Callable[[float, float], RGB]
     rows = (height + BLOCK - 1) // BLOCK
     column_step = max(1.0, columns / MAX_SAMPLES)
     row_step = max(1.0, rows / MAX_SAMPLES)
-    xs = [min(width, int(int(bx / column_step) * column_step) * BLOCK + BLOCK / 2) for bx in range(columns)]
+    xs = [min(width - 0.5, int(int(bx / column_step) * column_step) * BLOCK + BLOCK / 2) for bx in range(columns)]
     cache: dict[float, list[RGB]] = {}
     grid = []
     for by in range(rows):
-        y = min(height, int(int(by / row_step) * row_step) * BLOCK + BLOCK / 2)
+        y = min(height - 0.5, int(int(by / row_step) * row_step) * BLOCK + BLOCK / 2)
         row = cache.get(y)
         if row is None:
             colours: dict[float, RGB] = {}

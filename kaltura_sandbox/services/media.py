@@ -49,11 +49,11 @@ ORDER_COLUMNS = {
     "lastPlayedAt": "e.last_played_at",
     "startDate": "e.start_date",
     "endDate": "e.end_date",
-    "moderationCount": "0",
-    "rank": "0",
-    "totalRank": "0",
-    "partnerSortValue": "0",
-    "weight": "0",
+    "moderationCount": "NULL",
+    "rank": "NULL",
+    "totalRank": "NULL",
+    "partnerSortValue": "NULL",
+    "weight": "NULL",
 }
 #: ``available_from``: the start date when one is set, else the creation time
 #: (``entry::setStartDate``/``setCreatedAt``); what ``recent`` sorts by.
