@@ -24,6 +24,7 @@ from tests.sandbox.conftest import JsonApi
 from tests.sandbox.media_support import ALL_STATUSES, user_ks
 
 NEW = "brand.new@northwind.example"
+NOT_UPDATABLE = "PROPERTY_VALIDATION_NOT_UPDATABLE"
 
 
 def official(sandbox, ks: str) -> KalturaClient:
@@ -255,10 +256,10 @@ def test_user_update_changes_only_what_is_sent(api, admin, sandbox_reset):
 
 @pytest.mark.parametrize(
     "user_id, fields, code, args",
-    [
+    [  # NOT_UPDATABLE names the property with its class (KalturaObject::validateForUpdate).
         ("no.such.user", {"firstName": "X"}, "INVALID_USER_ID", []),
-        ("li.wei", {"password": "Secret-12"}, "PROPERTY_VALIDATION_NOT_UPDATABLE", {"PROP_NAME": "KalturaUser::password"}),
-        ("li.wei", {"externalId": "x9"}, "PROPERTY_VALIDATION_NOT_UPDATABLE", {"PROP_NAME": "KalturaUser::externalId"}),
+        ("li.wei", {"password": "Secret-12"}, NOT_UPDATABLE, {"PROP_NAME": "KalturaUser::password"}),
+        ("li.wei", {"externalId": "x9"}, NOT_UPDATABLE, {"PROP_NAME": "KalturaUser::externalId"}),
         ("li.wei", {"roleIds": "99"}, "USER_ROLE_NOT_FOUND", []),
         ("li.wei", {"roleIds": "4815001,4815003"}, "ONLY_ONE_ROLE_PER_USER_ALLOWED", []),
         ("kaltura.admin", {"isAdmin": False}, "CANNOT_SET_ROOT_ADMIN_AS_NO_ADMIN", []),
