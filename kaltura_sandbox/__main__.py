@@ -110,6 +110,7 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     host, port = server.server_address[:2]
+    host = host.decode() if isinstance(host, bytes) else host
     print(f"Kaltura sandbox listening on http://{host}:{port}", flush=True)
     try:
         server.serve_forever()

@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import socket
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -306,6 +307,7 @@ class SandboxApp:
         if session.is_anonymous:
             return
         partner = self.store.partner(session.partner_id)
+        user: sqlite3.Row | None
         if partner is not None and partner.end_user_reports:
             user = self.store.ensure_user(session.partner_id, session.user_id, self.config.clock())
         else:

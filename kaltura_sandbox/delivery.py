@@ -394,7 +394,8 @@ def thumbnail_placement(req: ThumbRequest, source_width: int, source_height: int
         return Placement(w, h, border, 0, inner_w, inner_h)
     # RESIZE (and 2/5 with one side): inside the box, aspect kept, never larger than the source.
     scale = min(w / sw if w else math.inf, h / sh if h else math.inf, 1.0)
-    out_w, out_h = max(1, round(sw * scale)), max(1, round(sh * scale))
+    # ImageMagick rounds geometry half up (1920x1080 into 200 wide is 200x113).
+    out_w, out_h = max(1, math.floor(sw * scale + 0.5)), max(1, math.floor(sh * scale + 0.5))
     return Placement(out_w, out_h, 0, 0, out_w, out_h)
 
 

@@ -157,6 +157,7 @@ class ListRestriction:
         examined. A page takes a per-row ``EXISTS`` probe, so an ordered ``LIMIT`` query stops
         after the rows it needs instead of building the whole set first.
         """
+        params: tuple[str, ...]
         if self.owner is not None:
             condition, params = ("e.user_id = ?", (self.owner,)) if self.owner else ("0", ())
         elif self.tokens:

@@ -248,7 +248,9 @@ def _seed_entries(
     weights = [spec.weight for spec in DEMO_CATEGORIES]
     owner_weights = [3 if u == participant else 4 for u in users]
     seen_ids: set[str] = set()
-    entry_rows, category_rows, access_rows = [], [], []
+    entry_rows: list[tuple[Any, ...]] = []
+    category_rows: list[tuple[int, int]] = []
+    access_rows: list[tuple[str, int]] = []
     first_seq = (conn.execute("SELECT coalesce(max(seq), 0) FROM media_entries").fetchone()[0]) + 1
     for index in range(count):
         seq = first_seq + index

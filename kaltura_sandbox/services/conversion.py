@@ -26,7 +26,9 @@ PROFILE_CREATED_AT = 1_577_836_800  # profiles are part of the partner's setup
 def profile_object(call: Call, profile_type: str) -> dict:
     """The partner's default ``KalturaConversionProfile`` of a type (media or live)."""
     partner = call.store.partner(call.require_partner())
-    has_4k = bool(partner and partner.has_4k)
+    if partner is None:
+        raise ApiError("MISSING_KS")
+    has_4k = partner.has_4k
     is_live = profile_type == PROFILE_TYPE_LIVE
     profile_id = processing.default_profile_id(partner.id) + (1 if is_live else 0)
     flavor_ids = "" if is_live else ",".join(str(i) for i in processing.profile_flavor_ids(has_4k))

@@ -337,14 +337,14 @@ def _no_match(query: Query) -> None:
 
 
 #: ``*Like`` filters (``baseObjectFilter::LIKE``) and the index columns they search.
-LIKE_FILTERS = (
+LIKE_FILTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("nameLike", ("name",)),
     ("tagsLike", ("tags",)),
     ("descriptionLike", ("description",)),
     ("adminTagsLike", ("admin_tags",)),
 )
 #: ``*MultiLike*`` filters: (name, columns, all values must match, combined fields).
-MULTI_LIKE_FILTERS = (
+MULTI_LIKE_FILTERS: tuple[tuple[str, tuple[str, ...], bool, bool], ...] = (
     ("nameMultiLikeOr", ("name",), False, False),
     ("nameMultiLikeAnd", ("name",), True, False),
     ("tagsMultiLikeOr", ("tags",), False, False),
@@ -684,7 +684,7 @@ def _restricted_page(
     """A page and total of a list restricted in SQL (owner-only or entitlement tokens)."""
     count_condition, count_params = restriction.sql(for_count=not query.selective)
     page_condition, page_params = restriction.sql(for_count=False)
-    if count_condition is None:
+    if count_condition is None or page_condition is None:
         return ms.search_entries(call.store, query.where, query.params, order, limit, offset)
     return ms.search_entries(
         call.store,
@@ -900,7 +900,7 @@ def _owner_for_insert(call: Call, requested: str | None, creator: str | None) ->
     the user creates it). A USER session may only name itself (``INVALID_KS -4`` otherwise); an
     ADMIN session may name anyone, and that user (and the creator) is created if missing.
     """
-    if requested in (None, ""):
+    if not requested:
         own = call.kuser_id()
         return own, own
     session = call.session

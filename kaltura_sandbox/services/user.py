@@ -408,10 +408,10 @@ def _user_filter(flt: dict, partner_id: int) -> tuple[list[str], list[Any]]:
 
 def _statuses(flt: dict) -> list[int]:
     if flt.get("statusEqual") is not None:
-        return [P.coerce_enum(flt["statusEqual"], "statusEqual", USER_STATUSES, "KalturaUserStatus")]
+        return [P.coerce_enum(flt["statusEqual"], "statusEqual", USER_STATUSES, "KalturaUserStatus") or 0]
     if flt.get("statusIn") is not None:
         return [
-            P.coerce_enum(v, "statusIn", USER_STATUSES, "KalturaUserStatus")
+            P.coerce_enum(v, "statusIn", USER_STATUSES, "KalturaUserStatus") or 0
             for v in _split(flt["statusIn"], "statusIn")
         ]
     return [USER_BLOCKED, USER_ACTIVE]
