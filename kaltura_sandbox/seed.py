@@ -30,7 +30,7 @@ from typing import Any
 
 from . import registry, serialize
 from .services.app_token import ID_ALPHABET, insert_token, token_object
-from .store import Store
+from .store import SCHEMA_VERSION, Store
 
 DEMO_PARTNER_ID = 4815162
 DEMO_PARTNER_NAME = "Northwind Media (sandbox)"
@@ -174,6 +174,7 @@ def seed_demo(store: Store, entries: int, now: float) -> None:
 
 def seed(store: Store, kind: str, entries: int | None, now: float) -> None:
     """Seed ``demo`` (everything) or ``none`` (the account and its App Tokens only)."""
+    store.set_meta("schema_version", SCHEMA_VERSION)
     if kind == "demo":
         seed_demo(store, DEFAULT_ENTRIES if entries is None else entries, now)
     else:

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 DB_FILE = "sandbox.sqlite3"
+#: Bumped when tables change: a ``--data`` database of another version is rebuilt on start.
+SCHEMA_VERSION = "2"
 
 _SCHEMAS: list[str] = []
 
