@@ -150,7 +150,8 @@ DEFAULT_IMAGE_SIZE = (640, 480)
 
 def data_url(base_url: str, entry) -> str:
     """``dataUrl``: progressive playManifest for video/audio; for images a type-1 thumbnail with
-    Kaltura's default size parameters (``entry::getDataUrl``: def_height 480, def_width 640)."""
+    Kaltura's default size parameters (reference §4.2; ``entry::getDataUrl``: def_height 480,
+    def_width 640, ``DEFAULT_IMAGE_HEIGHT``/``WIDTH`` in ``alpha/lib/model/entry.php``)."""
     prefix = partner_prefix(base_url, entry["partner_id"])
     if entry["media_type"] == ms.MEDIA_IMAGE:
         width, height = DEFAULT_IMAGE_SIZE

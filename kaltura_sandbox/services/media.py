@@ -595,8 +595,8 @@ def order_clause(order_by: str | None) -> str:
     """SQL ``ORDER BY`` for Kaltura's ``orderBy`` (comma list of ``+field``/``-field``).
 
     ``recent`` and ``-recent`` sort by ``available_from``, newest first, and ``+recent`` oldest
-    first (``SphinxEntryCriteria.php`` L268-278). Unknown values are dropped; with none left the
-    list is newest first.
+    first (reference §4.1; ``SphinxEntryCriteria.php`` L268-278, which the reference misreads as
+    "all newest first"). Unknown values are dropped; with none left the list is newest first.
     """
     terms = []
     for item in ms.split_list(order_by):
@@ -735,7 +735,7 @@ def media_get(call: Call) -> dict:
 @action("baseEntry", "get", permissions=BASE_ENTRY_GET)
 def base_entry_get(call: Call) -> dict:
     """One entry of any type, if the KS may see it; a media entry is a ``KalturaMediaEntry``
-    (``BaseEntryService::getAction`` returns the entry's own API type)."""
+    (reference §4.4; ``BaseEntryService::getAction`` returns the entry's own API type)."""
     entry = visible_entry(call, call.str("entryId", required=True))
     return entry_object(call, entry)
 
