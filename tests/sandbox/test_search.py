@@ -128,6 +128,14 @@ def client(sandbox, dataset) -> KalturaClient:
     return client
 
 
+def official(sandbox, ks: str) -> KalturaClient:
+    config = KalturaConfiguration()
+    config.serviceUrl = sandbox.url
+    client = KalturaClient(config)
+    client.setKs(ks)
+    return client
+
+
 def client_keys(client: KalturaClient, dataset: dict, **fields) -> set[str]:
     listed = client.media.list(KalturaMediaEntryFilter(**fields), KalturaFilterPager(pageSize=500))
     return {dataset["keys"][e.id] for e in listed.objects}
@@ -358,6 +366,9 @@ def test_entitled_user_filters(sandbox, api):
     assert listed(entitledUsersViewMatchOr="u2") == set()
     for user in ("u1", "u2", "u3"):  # named users exist now (KalturaBaseEntry::validateUsers)
         assert api.ok("user", "get", ks=admin, userId=user)["id"] == user
+    client = official(sandbox, admin)
+    listed = client.media.list(KalturaMediaEntryFilter(statusIn=ALL_STATUSES, entitledUsersEditMatchAnd="u1,u2"))
+    assert [names[e.id] for e in listed.objects] == ["A"]
 
 
 def test_category_ancestor_filter(sandbox, api):
@@ -394,6 +405,9 @@ def test_category_ancestor_filter(sandbox, api):
     assert listed(categoryAncestorIdIn="503,504") == {"grandchild", "elsewhere"}
     assert listed(categoryAncestorIdIn="999") == set()
     assert listed(categoriesIdsMatchOr="501") == {"root"}
+    client = official(sandbox, admin)
+    found = client.media.list(KalturaMediaEntryFilter(categoryAncestorIdIn="502"))
+    assert {names[e.id] for e in found.objects} == {"child", "grandchild"}
 
 
 def test_renamed_owner_is_found_by_the_new_name(sandbox, api):
