@@ -1085,10 +1085,11 @@ def media_add_content(call: Call) -> dict:
     if entry["status"] != ms.ENTRY_NO_CONTENT:
         raise ApiError("ENTRY_ALREADY_WITH_CONTENT")
     token_id = coerce_str(resource.get("token"), "token")
+    # Any (not deleted) token of the partner: KalturaUploadedFileTokenResource looks it up with
+    # UploadTokenPeer::retrieveByPK, which, unlike uploadToken.get/upload, is not restricted to
+    # the KS user (reference §6.3).
     token = ms.get_token(call.store, entry["partner_id"], token_id or "")
-    session = call.session
-    if token is None or not ((session and session.is_admin) or token["user_id"] == call.kuser_id()):
-        # A user session may only use its own upload tokens (like uploadToken.get/upload).
+    if token is None:
         raise ApiError("UPLOAD_TOKEN_NOT_FOUND")
     if token["status"] == ms.TOKEN_FULL_UPLOAD:
         ingest_token(call, entry, token)
