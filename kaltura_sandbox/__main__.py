@@ -6,7 +6,7 @@
 and uploaded files live in ``DIR`` and survive a restart (an existing database is not reseeded).
 ``--port 0`` picks a free port. The first line printed is ``Kaltura sandbox listening on URL``.
 
-``credentials [--data DIR]`` prints the demo partner id, admin secret and both App Tokens as JSON.
+``credentials [--data DIR]`` prints the demo partner id, admin secret and the three demo App Tokens as JSON.
 """
 
 from __future__ import annotations

@@ -499,9 +499,10 @@ def _apply_entitled_user_filters(query: Query, flt: dict) -> None:
     """Entries whose ``entitledUsersEdit``/``Publish``/``View`` list holds any (Or) or every
     (And) of the given user ids (reference §4.1)."""
     for name, column, match_all in ENTITLED_USER_FILTERS:
-        users = ms.split_list(_text(flt, name))[:MAX_IN_VALUES]
-        if _text(flt, name) is None:
+        value = _text(flt, name)
+        if value is None:
             continue
+        users = ms.split_list(value)[:MAX_IN_VALUES]
         if not users:
             _no_match(query)
             continue
