@@ -919,8 +919,9 @@ def _owner_for_insert(call: Call, requested: str | None, creator: str | None) ->
 
 def _entitled_users(call: Call, data: EntryInput, entry: sqlite3.Row | None = None) -> None:
     """Users named in ``entitledUsers*`` are created when missing; deleted ones are dropped
-    (reference §7; ``api_v3/lib/types/entry/KalturaBaseEntry.php::validateUsers``/``ensureKusersExist``). A blocked user newly added is
-    ``USER_BLOCKED`` (``entry::setEntitledPusersEdit`` and friends)."""
+    (reference §7; ``api_v3/lib/types/entry/KalturaBaseEntry.php``: ``validateUsers``,
+    ``ensureKusersExist``). A blocked user newly added is ``USER_BLOCKED``
+    (``alpha/lib/model/entry.php``: ``setEntitledPusersEdit`` and friends)."""
     partner_id = call.require_partner()
     for column in ("entitled_edit", "entitled_publish", "entitled_view"):
         if column not in data.columns:
