@@ -63,6 +63,8 @@ def main() -> None:
         "newest first": {"orderBy": "-createdAt"},
         "free text 'drone'": {"freeText": "drone", "orderBy": "-createdAt"},
         "free text, no match": {"freeText": "zebra", "orderBy": "-createdAt"},
+        # Search as you type: a word needs its "*" to match by prefix (reference §4.1).
+        "free text 'dro*'": {"freeText": "dro*", "orderBy": "-createdAt"},
         "videos, by plays": {"mediaTypeEqual": 1, "orderBy": "-plays"},
         "tag 360": {"tagsMultiLikeOr": "360", "orderBy": "-createdAt"},
     }

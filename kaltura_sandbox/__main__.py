@@ -6,7 +6,7 @@
 and uploaded files live in ``DIR`` and survive a restart (an existing database is not reseeded).
 ``--port 0`` picks a free port. The first line printed is ``Kaltura sandbox listening on URL``.
 
-``credentials [--data DIR]`` prints the demo partner id, admin secret and both App Tokens as JSON.
+``credentials [--data DIR]`` prints the demo partner id, admin secret and the three demo App Tokens as JSON.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from . import media_store, services  # noqa: F401 - register schemas and every a
 from . import seed as seeding
 from .app import SandboxApp
 from .context import SandboxConfig
-from .store import DB_FILE, Store
+from .store import DB_FILE, SCHEMA_VERSION, Store
 
 
 class RedactingRequestHandler(WSGIRequestHandler):
@@ -66,7 +66,12 @@ class Sandbox:
         self.initial_delay = conversion_delay
         self.store = Store(data_dir)
         self.store.create_schema()
-        if self.store.get_meta("seeded") is None:
+        seeded = self.store.get_meta("seeded")
+        if seeded is not None and self.store.get_meta("schema_version") != SCHEMA_VERSION:
+            # A database written by an older sandbox: its tables no longer fit. Start afresh.
+            print(f"The sandbox database in {data_dir} is from an older sandbox; seeding it again.", file=sys.stderr)
+            self.reset({"seed": seeded, "entries": entries})
+        elif seeded is None:
             seeding.seed(self.store, seed, entries, self.config.clock())
         self.app = SandboxApp(self.store, self.config, reset=self.reset)
 
@@ -110,6 +115,7 @@ def _serve(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     host, port = server.server_address[:2]
+    host = host.decode() if isinstance(host, bytes) else host
     print(f"Kaltura sandbox listening on http://{host}:{port}", flush=True)
     try:
         server.serve_forever()

@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import socket
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,11 @@ from .store import Role, Store
 log = logging.getLogger("kaltura_sandbox")
 
 USER_BLOCKED = 0
+USER_ACTIVE = 1
+#: System names of the partner's default roles (``alpha/lib/enums/UserRoleId.php``).
+PARTNER_ADMIN_ROLE = "PARTNER_ADMIN_ROLE"
+BASE_USER_SESSION_ROLE = "BASE_USER_SESSION_ROLE"
+WIDGET_SESSION_ROLE = "WIDGET_SESSION_ROLE"
 #: Actions whose result is (or holds, as ``ks``) a new KS.
 KS_ISSUING_ACTIONS = frozenset({"session.start", "session.startwidgetsession", "apptoken.startsession"})
 
@@ -290,34 +296,52 @@ class SandboxApp:
         return session, session.partner_id
 
     def _check_user(self, session: Session) -> None:
-        """Create the KS user on first use (Kaltura does); a blocked user gets ``USER_BLOCKED``."""
+        """A blocked KS user gets ``USER_BLOCKED``; the user is created only where Kaltura does.
+
+        Using a KS does not create its user (reference §7): Kaltura looks the user up and, when
+        there is none, carries on with the session type's default role
+        (``kPermissionManager::initPartnerUserObjects``); actions that need the user create it
+        (``KalturaBaseService::getKuser``). Only a partner with ``FEATURE_END_USER_REPORTS``
+        creates the user on every KS use (``kSessionUtils.class.php`` L414-425).
+        """
         if session.is_anonymous:
             return
-        user = self.store.ensure_user(session.partner_id, session.user_id, self.config.clock())
-        if user["status"] == USER_BLOCKED:
+        partner = self.store.partner(session.partner_id)
+        user: sqlite3.Row | None
+        if partner is not None and partner.end_user_reports:
+            user = self.store.ensure_user(session.partner_id, session.user_id, self.config.clock())
+        else:
+            user = self.store.user(session.partner_id, session.user_id)
+        if user is not None and user["status"] == USER_BLOCKED:
             raise ApiError("USER_BLOCKED")
 
     def _authorize(self, action: registry.Action, session: Session) -> None:
-        """``SERVICE_FORBIDDEN`` when the session's role lacks the action's permission.
+        """``SERVICE_FORBIDDEN`` unless the session's role grants one of the action's permissions.
 
-        The role is the ``setrole`` one, else the KS user's own role, else the default of the
-        session type: partner administrator for ADMIN, nothing beyond the basics for USER.
+        Kaltura gates every action by the permissions of ``deployment/permissions/service.*.ini``
+        (``kPermissionManager::isActionPermitted``, reference §7); ``ALWAYS_ALLOWED_ACTIONS`` is
+        part of every role.
         """
-        if not (action.admin_only or action.permission):
+        if action.always_allowed:
             return
-        role = self._role_of(session)
-        if role is None:
-            if session.is_admin:
-                return
-            raise forbidden(action)
-        if action.permission and role.grants(action.permission):
-            return
-        if not action.permission and role.is_admin_role:
+        granted = self.permissions_of(session)
+        if registry.ALL_PERMISSIONS in granted or not granted.isdisjoint(action.permissions):
             return
         raise forbidden(action)
 
-    def _role_of(self, session: Session) -> Role | None:
-        """The role a session acts with: ``setrole``, else the user's own role, else none."""
+    def permissions_of(self, session: Session) -> frozenset[str]:
+        """The permission names a session acts with (``*`` = all), from its role."""
+        role = self.role_of(session)
+        return role.permissions if role is not None else frozenset()
+
+    def role_of(self, session: Session) -> Role | None:
+        """The role of a session, as ``kPermissionManager::getRoleIds`` (L596-699) resolves it.
+
+        ``setrole`` wins (even on an ADMIN KS); else the KS user's own role (an active user
+        with roles); else the partner's default for the session type: the widget role for a
+        widget KS, the partner administrator role for ADMIN, the basic user-session role
+        (``BASE_USER_SESSION_PERMISSION`` only) for USER.
+        """
         ref = session.set_role
         if ref is not None:
             if ref.lstrip("-").isdigit() and int(ref) < 0:
@@ -326,12 +350,17 @@ class SandboxApp:
             if role is None:
                 raise ApiError("UNKNOWN_ROLE_ID")
             return role
-        if session.is_anonymous:
-            return None
-        user = self.store.user(session.partner_id, session.user_id)
-        if user is not None and user["role_ids"]:
-            return self.store.role(session.partner_id, user["role_ids"].split(",")[0])
-        return None
+        if not session.is_anonymous:
+            user = self.store.user(session.partner_id, session.user_id)
+            if user is not None and user["status"] == USER_ACTIVE and user["role_ids"]:
+                return self.store.role(session.partner_id, user["role_ids"].split(",")[0])
+        if session.is_widget:
+            default = WIDGET_SESSION_ROLE
+        elif session.is_admin:
+            default = PARTNER_ADMIN_ROLE
+        else:
+            default = BASE_USER_SESSION_ROLE
+        return self.store.role(session.partner_id, default)
 
     # -- multirequest ----------------------------------------------------------------------------
 
@@ -385,6 +414,9 @@ class SandboxApp:
             ("POST", "fail_conversion"): self._control_fail_conversion,
             ("POST", "conversion_delay"): self._control_conversion_delay,
             ("GET", "credentials"): self._control_credentials,
+            ("POST", "categories"): self._control_categories,
+            ("POST", "entries"): self._control_entries,
+            ("POST", "roles"): self._control_roles,
         }
         handler = handlers.get((method, name))
         return None if handler is None else handler(payload)
@@ -447,6 +479,59 @@ class SandboxApp:
     def _control_conversion_delay(self, payload: dict) -> dict:
         self.config.conversion_delay = max(0.0, float(payload["seconds"]))
         return {"ok": True, "seconds": self.config.conversion_delay}
+
+    def _control_partner_id(self, payload: dict) -> int:
+        partner_id = payload.get("partner_id") or payload.get("partnerId")
+        if partner_id is None:
+            partners = self.store.partners()
+            if not partners:
+                raise ValueError("no partner")
+            return partners[0].id
+        return int(partner_id)
+
+    def _control_categories(self, payload: dict) -> dict:
+        from . import media_seed
+
+        specs = payload.get("categories")
+        if not isinstance(specs, list):
+            raise ValueError("categories must be a list")
+        ids = media_seed.seed_categories(self.store, self._control_partner_id(payload), specs, self.config.clock())
+        return {"ok": True, "ids": ids}
+
+    def _control_entries(self, payload: dict) -> dict:
+        from . import media_seed
+
+        specs = payload.get("entries")
+        if not isinstance(specs, list):
+            raise ValueError("entries must be a list")
+        ids = media_seed.seed_entries(self.store, self._control_partner_id(payload), specs, self.config.clock())
+        return {"ok": True, "ids": ids}
+
+    def _control_roles(self, payload: dict) -> dict:
+        """Add user roles: ``{"roles": [{"id", "name", "systemName", "permissions": [...]}]}``
+        (Kaltura's ``userRole.add``, which the sandbox does not serve)."""
+        specs = payload.get("roles")
+        if not isinstance(specs, list):
+            raise ValueError("roles must be a list")
+        partner_id = self._control_partner_id(payload)
+        ids = []
+        with self.store.tx():
+            next_id = int(self.store.scalar("SELECT coalesce(max(id), 0) FROM roles") or 0) + 1
+            for spec in specs:
+                if not isinstance(spec, dict) or not spec.get("name"):
+                    raise ValueError("every role needs a name")
+                permissions = spec.get("permissions") or []
+                if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
+                    raise ValueError("permissions must be a list of permission names")
+                role_id = int(spec.get("id") or next_id)
+                next_id = max(next_id, role_id) + 1
+                self.store.execute(
+                    "INSERT INTO roles(id, partner_id, name, system_name, permissions, is_admin_role) "
+                    "VALUES (?, ?, ?, ?, ?, 0)",
+                    (role_id, partner_id, spec["name"], spec.get("systemName") or spec["name"], ",".join(permissions)),
+                )
+                ids.append(role_id)
+        return {"ok": True, "ids": ids}
 
     def _control_credentials(self, _: dict) -> dict:
         from .seed import credentials

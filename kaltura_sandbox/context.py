@@ -12,11 +12,12 @@ raises for missing or malformed parameters::
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from . import params as P
 from .errors import ApiError
@@ -186,71 +187,134 @@ class Call:
         return self.config.clock()
 
     # -- typed parameter access ----------------------------------------------------------------
+    # The accessors are named after the types they return, so inside this class ``str`` and
+    # ``int`` name methods: annotations spell the types as ``builtins.str`` and so on. Overloads
+    # say that a required parameter, or one with a default, is never None.
 
-    def _raw(self, name: str, required: bool) -> Any:
+    def _raw(self, name: builtins.str, required: builtins.bool) -> Any:
         value = self.params.get(name)
         if value is None and required:
             raise ApiError("MISSING_MANDATORY_PARAMETER", PARAM_NAME=name)
         return value
 
-    def has_param(self, name: str) -> bool:
+    def has_param(self, name: builtins.str) -> builtins.bool:
         """Whether the parameter was sent (``name__null`` counts as not sent)."""
         return self.params.get(name) is not None
 
-    def str(self, name: str, required: bool = False, default: str | None = None) -> str | None:
+    @overload
+    def str(self, name: builtins.str, required: Literal[True], default: None = None) -> builtins.str: ...
+    @overload
+    def str(self, name: builtins.str, required: builtins.bool = False, *, default: builtins.str) -> builtins.str: ...
+    @overload
+    def str(self, name: builtins.str, required: builtins.bool = False, default: None = None) -> builtins.str | None: ...
+
+    def str(
+        self, name: builtins.str, required: builtins.bool = False, default: builtins.str | None = None
+    ) -> builtins.str | None:
         """A string parameter."""
         value = P.coerce_str(self._raw(name, required), name)
         return default if value is None else value
 
-    def int(self, name: str, required: bool = False, default: int | None = None) -> int | None:
+    @overload
+    def int(self, name: builtins.str, required: Literal[True], default: None = None) -> builtins.int: ...
+    @overload
+    def int(self, name: builtins.str, required: builtins.bool = False, *, default: builtins.int) -> builtins.int: ...
+    @overload
+    def int(self, name: builtins.str, required: builtins.bool = False, default: None = None) -> builtins.int | None: ...
+
+    def int(
+        self, name: builtins.str, required: builtins.bool = False, default: builtins.int | None = None
+    ) -> builtins.int | None:
         """An integer parameter (PHP ``(int)`` cast)."""
         value = P.coerce_int(self._raw(name, required), name)
         return default if value is None else value
 
-    def float(self, name: str, required: bool = False, default: float | None = None) -> float | None:
+    @overload
+    def float(
+        self, name: builtins.str, required: builtins.bool = False, *, default: builtins.float
+    ) -> builtins.float: ...
+    @overload
+    def float(
+        self, name: builtins.str, required: builtins.bool = False, default: None = None
+    ) -> builtins.float | None: ...
+
+    def float(
+        self, name: builtins.str, required: builtins.bool = False, default: builtins.float | None = None
+    ) -> builtins.float | None:
         """A float parameter."""
         value = P.coerce_float(self._raw(name, required), name)
         return default if value is None else value
 
-    def bool(self, name: str, required: bool = False, default: bool | None = None) -> bool | None:
+    @overload
+    def bool(self, name: builtins.str, required: builtins.bool = False, *, default: builtins.bool) -> builtins.bool: ...
+    @overload
+    def bool(
+        self, name: builtins.str, required: builtins.bool = False, default: None = None
+    ) -> builtins.bool | None: ...
+
+    def bool(
+        self, name: builtins.str, required: builtins.bool = False, default: builtins.bool | None = None
+    ) -> builtins.bool | None:
         """A boolean parameter (``"false"``, ``"0"``, ``""`` are false)."""
         value = P.coerce_bool(self._raw(name, required), name)
         return default if value is None else value
 
-    def time(self, name: str, required: bool = False, default: int | None = None) -> int | None:
+    def time(
+        self, name: builtins.str, required: builtins.bool = False, default: builtins.int | None = None
+    ) -> builtins.int | None:
         """A ``time`` parameter (values within ten years of 0 are relative to now)."""
         value = P.coerce_time(self._raw(name, required), name, self.now())
         return default if value is None else value
 
+    @overload
     def enum(
         self,
-        name: str,
-        allowed: Iterable[int],
-        enum_type: str,
-        required: bool = False,
-        default: int | None = None,
-    ) -> int | None:
+        name: builtins.str,
+        allowed: Iterable[builtins.int],
+        enum_type: builtins.str,
+        required: builtins.bool = False,
+        *,
+        default: builtins.int,
+    ) -> builtins.int: ...
+    @overload
+    def enum(
+        self,
+        name: builtins.str,
+        allowed: Iterable[builtins.int],
+        enum_type: builtins.str,
+        required: builtins.bool = False,
+        default: None = None,
+    ) -> builtins.int | None: ...
+
+    def enum(
+        self,
+        name: builtins.str,
+        allowed: Iterable[builtins.int],
+        enum_type: builtins.str,
+        required: builtins.bool = False,
+        default: builtins.int | None = None,
+    ) -> builtins.int | None:
         """An integer enum parameter (``INVALID_ENUM_VALUE`` outside ``allowed``)."""
         value = P.coerce_enum(self._raw(name, required), name, allowed, enum_type)
         return default if value is None else value
 
     def str_enum(
         self,
-        name: str,
-        allowed: Iterable[str],
-        enum_type: str,
-        required: bool = False,
-        default: str | None = None,
-    ) -> str | None:
+        name: builtins.str,
+        allowed: Iterable[builtins.str],
+        enum_type: builtins.str,
+        required: builtins.bool = False,
+        default: builtins.str | None = None,
+    ) -> builtins.str | None:
         """A string enum parameter."""
         value = P.coerce_str_enum(self._raw(name, required), name, allowed, enum_type)
         return default if value is None else value
 
-    def obj(self, name: str, required: bool = False, type_name: str = "object") -> dict:
+    def obj(self, name: builtins.str, required: builtins.bool = False, type_name: builtins.str = "object") -> dict:
         """A nested object parameter as a dict (``{}`` when absent)."""
         return P.coerce_obj(self._raw(name, required), name, type_name)
 
-    def file(self, name: str, required: bool = False) -> FileStorage | None:
+    def file(self, name: builtins.str, required: builtins.bool = False) -> FileStorage | None:
         """An uploaded file part; ``UPLOAD_ERROR``-style handling is up to the handler."""
         storage = self.files.get(name)
         if storage is None and required:
@@ -259,7 +323,7 @@ class Call:
 
     # -- the calling user ----------------------------------------------------------------------
 
-    def kuser_id(self) -> str:
+    def kuser_id(self) -> builtins.str:
         """The KS user id, creating that Kaltura user if it does not exist yet.
 
         Anonymous sessions return "". A blocked or deleted user gives ``INVALID_USER_ID``.
@@ -271,7 +335,7 @@ class Call:
             raise ApiError("INVALID_USER_ID")
         return row["puser_id"]
 
-    def require_partner(self) -> int:
+    def require_partner(self) -> builtins.int:
         """The partner of this call (``MISSING_KS`` when none could be resolved)."""
         if self.partner_id is None:
             raise ApiError("MISSING_KS")

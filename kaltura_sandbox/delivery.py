@@ -3,9 +3,10 @@
 URL shapes follow Kaltura's (reference §4.5, §4.6); parameters are ``/key/value`` path pairs,
 in any order, and the query string works too:
 
-* ``/p/{pid}/sp/{pid}00/thumbnail/entry_id/{id}/version/{v}/width/{w}/height/{h}``: a generated
-  PNG of exactly the requested size (a gradient in the entry's colour with a media-type glyph).
-  Only one of width/height keeps the entry's aspect ratio; neither gives Kaltura's 120x90.
+* ``/p/{pid}/sp/{pid}00/thumbnail/entry_id/{id}/version/{v}/width/{w}/height/{h}[/type/1-5]
+  [/quality/q][/bgcolor/rrggbb][/vid_sec/s][/def_width/w/def_height/h][/format/png]``: a generated
+  JPEG (PNG with ``format/png``) of the size the thumbnail type gives (``thumbnail_placement``):
+  the entry's colour with a media-type glyph, and a progress bar at ``vid_sec`` for videos.
 * ``/p/{pid}/sp/{pid}00/playManifest/entryId/{id}/format/{mpegdash|applehttp|url|download}/
   protocol/{http|https}[/flavorParamIds/..][/ks/{KS}]/a.{mpd|m3u8|mp4}``: a DASH MPD or an HLS
   master playlist listing the READY web flavors; ``url`` redirects to a flavor file and
@@ -16,8 +17,10 @@ in any order, and the query string works too:
   HLS media playlist of one flavor.
 * ``/p/{pid}/sp/{pid}00/raw/entry_id/{id}/version/{v}``: the entry's original file.
 
-Errors are Kaltura's external errors: HTTP 200, an empty body and the headers
-``X-Kaltura: error-<n>`` / ``X-Kaltura-App: exiting on error <n> - <text>``.
+Errors are Kaltura's external errors (``KExternalErrors::dieError``, reference §4.5): HTTP 404
+(the thumbnail and playManifest actions set it before anything can fail), an empty body, the
+headers ``X-Kaltura: error-<n>`` / ``X-Kaltura-App: exiting on error <n> - <text>``, and a
+private 60-second cache lifetime.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import math
-import struct
-import zlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
@@ -34,15 +38,13 @@ from xml.sax.saxutils import escape, quoteattr
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
-from . import entitlement, processing
+from . import entitlement, images, processing
 from . import ks as kslib
 from . import media_store as ms
 from .context import SandboxConfig
 from .errors import ApiError
 from .store import Store
 
-DEFAULT_THUMB_SIZE = (120, 90)
-MAX_THUMB_SIDE = 4096
 HLS_SEGMENT_SECONDS = 10
 
 # Kaltura's external error codes (KExternalErrors) used here.
@@ -50,18 +52,22 @@ ERR_ENTRY_NOT_FOUND = 1
 ERR_FILE_NOT_FOUND = 5
 ERR_FLAVOR_NOT_FOUND = 6
 ERR_INVALID_KS = 7
+ERR_ENTRY_DELETED_MODERATED = 9
 ERR_INVALID_ENTRY_TYPE = 12
 ERR_DELIVERY_METHOD_NOT_ALLOWED = 18
 ERR_MISSING_PARAMETER = 20
+ERR_BAD_QUERY = 25
 ERR_KS_EXPIRED = 31
 ERROR_TEXTS = {
     ERR_ENTRY_NOT_FOUND: "requested entry not found",
     ERR_FILE_NOT_FOUND: "required file was not found",
     ERR_FLAVOR_NOT_FOUND: "requested flavor was not found",
     ERR_INVALID_KS: "ks is not valid",
+    ERR_ENTRY_DELETED_MODERATED: "requested entry is deleted or rejected",
     ERR_INVALID_ENTRY_TYPE: "requested entry type is invalid for the requested format",
     ERR_DELIVERY_METHOD_NOT_ALLOWED: "Delivery method not allowed",
     ERR_MISSING_PARAMETER: "Request parameter [%s] is missing",
+    ERR_BAD_QUERY: "wrong query attributes",
     ERR_KS_EXPIRED: "The given KS has expired",
 }
 
@@ -92,15 +98,20 @@ class DeliveryError(Exception):
     def __init__(self, code: int, detail: str = "") -> None:
         text = ERROR_TEXTS.get(code, "error")
         self.code = code
-        self.description = text % detail if "%s" in text else text
+        if "%s" in text:
+            self.description = text % detail
+        else:
+            # dieError($code, $message) appends the message: "wrong query attributes, <message>".
+            self.description = f"{text}, {detail}" if detail else text
         super().__init__(self.description)
 
     def response(self) -> Response:
-        """HTTP 200, empty body, the ``X-Kaltura`` error headers."""
-        response = Response(b"", status=200, mimetype="text/plain")
+        """HTTP 404, empty body, the ``X-Kaltura`` error headers (reference §4.5)."""
+        response = Response(b"", status=404, mimetype="text/plain")
         response.headers["X-Kaltura"] = f"error-{self.code}"
         response.headers["X-Kaltura-App"] = f"exiting on error {self.code} - {self.description}"
-        response.headers["Cache-Control"] = "no-store"
+        # infraRequestUtils::sendCachingHeaders(CACHE_EXPIRY = 60, private) for GET errors.
+        response.headers["Cache-Control"] = "private, max-age=60, max-stale=0"
         return response
 
 
@@ -133,13 +144,20 @@ def download_url(base_url: str, entry) -> str:
     return f"{prefix}/raw/entry_id/{entry['id']}/version/{entry['version']}"
 
 
+#: ``entry::DEFAULT_IMAGE_WIDTH``/``DEFAULT_IMAGE_HEIGHT``: the size an image's ``dataUrl`` asks for.
+DEFAULT_IMAGE_SIZE = (640, 480)
+
+
 def data_url(base_url: str, entry) -> str:
-    """``dataUrl``: progressive playManifest for video/audio, a sized thumbnail for images."""
+    """``dataUrl``: progressive playManifest for video/audio; for images a type-1 thumbnail with
+    Kaltura's default size parameters (reference §4.2; ``entry::getDataUrl``: def_height 480,
+    def_width 640, ``DEFAULT_IMAGE_HEIGHT``/``WIDTH`` in ``alpha/lib/model/entry.php``)."""
     prefix = partner_prefix(base_url, entry["partner_id"])
     if entry["media_type"] == ms.MEDIA_IMAGE:
+        width, height = DEFAULT_IMAGE_SIZE
         return (
-            f"{prefix}/thumbnail/entry_id/{entry['id']}/def_height/{entry['height'] or 0}/"
-            f"def_width/{entry['width'] or 0}/version/{entry['thumb_version']}/type/1"
+            f"{prefix}/thumbnail/entry_id/{entry['id']}/def_height/{height}/"
+            f"def_width/{width}/version/{entry['version']}/type/1"
         )
     return f"{prefix}/playManifest/entryId/{entry['id']}/format/url/protocol/{protocol_of(base_url)}"
 
@@ -213,12 +231,12 @@ class _Context:
         except ValueError:
             return default
 
-    def entry(self, id_names: tuple[str, ...] = ("entry_id", "entryId")):
-        """The requested entry (not deleted), or ``requested entry not found``."""
+    def entry(self, id_names: tuple[str, ...] = ("entry_id", "entryId"), *, include_deleted: bool = False):
+        """The requested entry (not deleted, unless asked), or ``requested entry not found``."""
         entry_id = self.param(*id_names)
         if not entry_id:
             raise DeliveryError(ERR_MISSING_PARAMETER, id_names[0])
-        entry = ms.get_entry(self.store, self.partner_id, entry_id)
+        entry = ms.get_entry(self.store, self.partner_id, entry_id, include_deleted=include_deleted)
         if entry is None:
             raise DeliveryError(ERR_ENTRY_NOT_FOUND)
         return entry
@@ -261,41 +279,219 @@ class _Context:
 
 # -- thumbnails ------------------------------------------------------------------------------------
 
+#: Kaltura's thumbnail size without width/height (``thumbnailAction`` L101-121).
+DEFAULT_THUMB_SIZE = (120, 90)
+#: ``getDimensions`` clamps width and height to [-1, 10000].
+MAX_THUMB_SIDE = 10000
+#: The stand-in source size of entries without dimensions (audio): a 16:9 frame.
+FALLBACK_SOURCE = (640, 360)
+#: ImageMagick's JPEG quality when none is asked for.
+DEFAULT_QUALITY = 92
+THUMB_CACHE_AGE = 3600  # thumbnailAction: $cacheAge = 3600 for an ordinary thumbnail
+RESIZE, RESIZE_WITH_PADDING, CROP, CROP_FROM_TOP, RESIZE_WITH_FORCE = 1, 2, 3, 4, 5
+_BGCOLOR = re.compile(r"^[0-9a-fA-F]{1,6}$")
+
+
+@dataclass(frozen=True)
+class ThumbRequest:
+    """The validated thumbnail parameters (``thumbnailAction::execute``, reference §4.5).
+
+    ``width``/``height`` 0 means "derive from the other side" (both 0: the source size);
+    ``type`` 1-5; ``quality`` 1-100 for JPEG; ``bgcolor`` the padding colour of type 2;
+    ``vid_sec`` the second of a video to show (-1: the default frame); ``fmt`` ``jpg`` or ``png``.
+    """
+
+    width: int
+    height: int
+    type: int
+    quality: int
+    bgcolor: tuple[int, int, int]
+    vid_sec: float
+    fmt: str
+
+
+def _php_int(value: str | None, default: int, low: int, high: int | None = None) -> int:
+    """``getIntRequestParameter``: PHP ``intval`` of the value, clamped to [low, high]."""
+    number = default if value in (None, "") else _leading_number(value)
+    number = max(low, int(number))
+    return number if high is None else min(high, number)
+
+
+def _leading_number(value: str) -> float:
+    """PHP's ``intval``/``floatval`` of a string: its leading number, else 0."""
+    match = re.match(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)", value)
+    return float(match.group(0)) if match else 0.0
+
+
+def thumbnail_request(ctx: _Context) -> ThumbRequest:
+    """Parse and validate the thumbnail parameters; bad ones are external error 25 (BAD_QUERY)."""
+    raw_width, raw_height = ctx.param("width", "w") or "", ctx.param("height", "h") or ""
+    kind = _php_int(ctx.param("type"), RESIZE, 1, 5)
+    # "A thumbnail request containing '!' is type 5" (thumbnailAction L55-59).
+    if "!" in raw_width[1:] or "!" in raw_height[1:]:
+        kind = RESIZE_WITH_FORCE
+    width = _php_int(raw_width.replace("!", ""), -1, -1, MAX_THUMB_SIDE)
+    height = _php_int(raw_height.replace("!", ""), -1, -1, MAX_THUMB_SIDE)
+    def_width = _php_int(ctx.param("def_width"), -1, -1, MAX_THUMB_SIDE)
+    def_height = _php_int(ctx.param("def_height"), -1, -1, MAX_THUMB_SIDE)
+    if width == -1 and height == -1:
+        width = def_width if def_width != -1 else DEFAULT_THUMB_SIZE[0]
+        height = def_height if def_height != -1 else DEFAULT_THUMB_SIZE[1]
+    width, height = max(0, width), max(0, height)
+    quality = _php_int(ctx.param("quality"), 0, 0, 100) or DEFAULT_QUALITY
+    bgcolor = ctx.param("bgcolor") or "ffffff"
+    if not _BGCOLOR.match(bgcolor):
+        raise DeliveryError(ERR_BAD_QUERY, "bgcolor must be six hexadecimal characters")
+    # The colour is the hexadecimal number, zero-padded: "f00" is 0x000f00 (sprintf('%06x')).
+    colour = int(bgcolor, 16)
+    # getFloatRequestParameter("vid_sec", -1, -1): anything below -1 counts as -1 (no capture).
+    vid_sec = max(-1.0, _leading_number(ctx.param("vid_sec") or "-1"))
+    fmt = "png" if (ctx.param("format") or "").lower() == "png" else "jpg"
+    return ThumbRequest(width, height, kind, quality, (colour >> 16, (colour >> 8) & 255, colour & 255), vid_sec, fmt)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where the (scaled) source picture lands in the output: output size and picture rectangle."""
+
+    width: int
+    height: int
+    x: float
+    y: float
+    picture_width: float
+    picture_height: float
+
+
+def thumbnail_placement(req: ThumbRequest, source_width: int, source_height: int) -> Placement:
+    """The output size and the picture's place in it, per thumbnail type (reference §4.5,
+    ``KImageMagickCropper::getCommand``).
+
+    1 resizes keeping the aspect ratio inside the box and never scales up; 2 fits the picture
+    inside the box and pads the rest with ``bgcolor``; 3 crops to the box keeping the centre; 4
+    crops keeping the upper part; 5 stretches to the box. With one side only, the other follows
+    the aspect ratio (a square for 3 and 4); with neither, the picture keeps its size.
+    """
+    sw, sh = source_width, source_height
+    w, h = req.width, req.height
+    if not w and not h:
+        return Placement(sw, sh, 0, 0, sw, sh)
+    if req.type in (CROP, CROP_FROM_TOP):
+        w, h = w or h, h or w
+        scale = max(w / sw, h / sh)
+        rw, rh = sw * scale, sh * scale
+        y = 0.0 if req.type == CROP_FROM_TOP else (h - rh) / 2
+        return Placement(w, h, (w - rw) / 2, y, rw, rh)
+    if req.type == RESIZE_WITH_FORCE and w and h:
+        return Placement(w, h, 0, 0, w, h)
+    if req.type == RESIZE_WITH_PADDING and w and h:
+        if w * sh < h * sw:
+            inner_w, inner_h = w, math.ceil(sh * w / sw)
+            border = math.ceil((h - inner_h) / 2)
+            inner_h -= 1 if 2 * border + inner_h > h else 0
+            return Placement(w, h, 0, border, inner_w, inner_h)
+        inner_w, inner_h = math.ceil(sw * h / sh), h
+        border = math.ceil((w - inner_w) / 2)
+        inner_w -= 1 if 2 * border + inner_w > w else 0
+        return Placement(w, h, border, 0, inner_w, inner_h)
+    # RESIZE (and 2/5 with one side): inside the box, aspect kept, never larger than the source.
+    scale = min(w / sw if w else math.inf, h / sh if h else math.inf, 1.0)
+    # ImageMagick rounds geometry half up (1920x1080 into 200 wide is 200x113).
+    out_w, out_h = max(1, math.floor(sw * scale + 0.5)), max(1, math.floor(sh * scale + 0.5))
+    return Placement(out_w, out_h, 0, 0, out_w, out_h)
+
+
+def source_size(entry) -> tuple[int, int]:
+    """The size of the entry's picture (its frame or image), or the stand-in for audio."""
+    width, height = entry["width"] or 0, entry["height"] or 0
+    return (width, height) if width > 0 and height > 0 else FALLBACK_SOURCE
+
 
 def _thumbnail(ctx: _Context) -> Response:
-    entry = ctx.entry()
-    width, height = thumbnail_size(
-        ctx.int_param("width", "w"),
-        ctx.int_param("height", "h"),
-        ctx.int_param("def_width"),
-        ctx.int_param("def_height"),
-        entry["width"] or 0,
-        entry["height"] or 0,
-    )
-    body = render_png(width, height, entry_colour(entry), entry["media_type"])
-    response = Response(body, mimetype="image/png")
-    response.headers["Cache-Control"] = "public, max-age=86400"
-    return response
+    """A JPEG (or ``format/png``) thumbnail of the requested size, type, quality and frame.
+
+    No KS or entitlement is needed (``entryPeer::retrieveByPKNoFilter``); a deleted entry is
+    error 9. The picture is the entry's colour with a media-type glyph; ``vid_sec`` of a video
+    draws a progress bar at that point of its duration. Cached like Kaltura's: public for an
+    hour, with an ETag and Last-Modified that conditional requests are answered from (304).
+    """
+    entry = ctx.entry(include_deleted=True)
+    if entry["status"] == ms.ENTRY_DELETED:
+        raise DeliveryError(ERR_ENTRY_DELETED_MODERATED)
+    req = thumbnail_request(ctx)
+    placement = thumbnail_placement(req, *source_size(entry))
+    progress = None
+    if req.vid_sec >= 0 and entry["media_type"] == ms.MEDIA_VIDEO:
+        progress = min(1.0, req.vid_sec / max(1.0, (entry["ms_duration"] or 0) / 1000))
+    picture = Picture(entry_colour(entry), entry["media_type"], *source_size(entry), progress)
+    grid = images.block_grid(placement.width, placement.height, picture.sampler(placement, req.bgcolor))
+    if req.fmt == "png":
+        response = Response(images.encode_png(placement.width, placement.height, grid), mimetype="image/png")
+    else:
+        body = images.encode_jpeg(placement.width, placement.height, grid, req.quality)
+        response = Response(body, mimetype="image/jpeg")
+    response.cache_control.public = True
+    response.cache_control.max_age = THUMB_CACHE_AGE
+    response.set_etag(hashlib.sha1(f"{entry['id']}:{entry['thumb_version']}:{req}".encode()).hexdigest())
+    response.last_modified = datetime.fromtimestamp(entry["updated_at"], tz=UTC)
+    return response.make_conditional(ctx.request.environ)
 
 
-def thumbnail_size(
-    width: int, height: int, def_width: int, def_height: int, src_width: int, src_height: int
-) -> tuple[int, int]:
-    """The output size: as requested; one side alone keeps the source aspect (16:9 if unknown);
-    neither falls back to ``def_width``/``def_height`` and then Kaltura's default 120x90.
-    Sides are capped at ``MAX_THUMB_SIDE`` pixels."""
-    if width <= 0 and height <= 0:
-        width, height = def_width, def_height
-    if width <= 0 and height <= 0:
-        width, height = DEFAULT_THUMB_SIZE
-    aspect = src_width / src_height if src_width > 0 and src_height > 0 else 16 / 9
-    if width <= 0:
-        width = round(height * aspect)
-    if height <= 0:
-        height = round(width / aspect)
-    # Oversized requests shrink proportionally so the picture keeps its shape.
-    scale = min(1.0, MAX_THUMB_SIDE / max(width, height))
-    return max(1, round(width * scale)), max(1, round(height * scale))
+class Picture:
+    """The entry's synthetic picture: a diagonal gradient of its colour with soft stripes, a
+    light glyph for the media type (play triangle, equaliser bars, sun over hills) and, for a
+    captured video frame, a progress bar along the bottom."""
+
+    def __init__(
+        self,
+        rgb: tuple[int, int, int],
+        media_type: int | None,
+        width: int,
+        height: int,
+        progress: float | None = None,
+    ) -> None:
+        hue, light, sat = colorsys.rgb_to_hls(*(c / 255 for c in rgb))
+        self.start = colorsys.hls_to_rgb(hue, min(0.80, light + 0.22), sat)
+        self.end = colorsys.hls_to_rgb((hue + 0.08) % 1.0, max(0.16, light - 0.18), min(1.0, sat + 0.1))
+        self.media_type = media_type
+        self.width = width
+        self.height = height
+        self.progress = progress
+        self.glyph = min(width, height) * 0.36
+        self.stripe = max(4, (width + height) // 24)
+
+    def colour(self, x: float, y: float) -> tuple[int, int, int]:
+        """The colour at source pixel (x, y)."""
+        if self.progress is not None and y >= self.height * 0.94:
+            filled = x <= self.width * self.progress
+            return (245, 245, 245) if filled else (40, 40, 40)
+        t = (x + y) / max(1, self.width + self.height)
+        lift = 0.05 if (int(x - y) // self.stripe) % 2 else 0.0
+        shade = 1.0 - 0.32 * y / max(1, self.height)
+        rgb = [
+            max(0, min(255, int((self.start[c] * (1 - t) + self.end[c] * t + lift) * shade * 255))) for c in range(3)
+        ]
+        if self._in_glyph(x, y):
+            rgb = [min(255, (v + 3 * 250) // 4) for v in rgb]
+        return rgb[0], rgb[1], rgb[2]
+
+    def _in_glyph(self, x: float, y: float) -> bool:
+        size = self.glyph
+        if size < 6:
+            return False
+        cx, cy = self.width / 2, self.height / 2
+        return any(x0 <= x < x1 for x0, x1 in _glyph_runs(self.media_type, y - cy, size, cx))
+
+    def sampler(self, placement: Placement, background: tuple[int, int, int]):
+        """A function giving the colour at an output pixel of ``placement``."""
+        px, py = placement.x, placement.y
+        pw, ph = placement.picture_width, placement.picture_height
+
+        def colour_at(x: float, y: float) -> tuple[int, int, int]:
+            if not (px <= x < px + pw and py <= y < py + ph):
+                return background
+            return self.colour((x - px) / pw * self.width, (y - py) / ph * self.height)
+
+        return colour_at
 
 
 def entry_colour(entry) -> tuple[int, int, int]:
@@ -303,7 +499,7 @@ def entry_colour(entry) -> tuple[int, int, int]:
     colour = entry["color"] or ""
     if len(colour) == 7 and colour.startswith("#"):
         try:
-            return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+            return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
         except ValueError:
             pass
     digest = hashlib.sha1(entry["id"].encode()).digest()
@@ -312,71 +508,8 @@ def entry_colour(entry) -> tuple[int, int, int]:
     return int(r * 255), int(g * 255), int(b * 255)
 
 
-def render_png(width: int, height: int, rgb: tuple[int, int, int], media_type: int | None) -> bytes:
-    """A ``width`` x ``height`` RGB PNG: a diagonal-striped gradient of ``rgb`` with a glyph
-    for the media type (play triangle, equaliser bars, or a sun over hills)."""
-    rows = _background_rows(width, height, rgb)
-    _draw_glyph(rows, width, height, media_type)
-    raw = b"".join(b"\x00" + bytes(row) for row in rows)
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", zlib.compress(raw, 6))
-        + _png_chunk(b"IEND", b"")
-    )
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-
-def _background_rows(width: int, height: int, rgb: tuple[int, int, int]) -> list[bytearray]:
-    """Rows of a gradient with soft diagonal stripes, built from a few precomputed bands.
-
-    A band is one long row (width + height pixels); row y is a slice of it shifted by y, which
-    draws the diagonal stripes, and the band index darkens the image towards the bottom.
-    Slicing keeps a 4K image to a fraction of a second in pure Python.
-    """
-    hue, light, sat = colorsys.rgb_to_hls(*(c / 255 for c in rgb))
-    start = colorsys.hls_to_rgb(hue, min(0.80, light + 0.22), sat)
-    end = colorsys.hls_to_rgb((hue + 0.08) % 1.0, max(0.16, light - 0.18), min(1.0, sat + 0.1))
-    span = width + height
-    stripe = max(4, span // 24)
-    levels = max(1, min(24, height))
-    bands = []
-    for level in range(levels):
-        shade = 1.0 - 0.32 * level / max(1, levels - 1)
-        band = bytearray(span * 3)
-        for x in range(span):
-            t = x / max(1, span - 1)
-            lift = 0.05 if (x // stripe) % 2 else 0.0
-            for c in range(3):
-                value = (start[c] * (1 - t) + end[c] * t + lift) * shade
-                band[x * 3 + c] = max(0, min(255, int(value * 255)))
-        bands.append(band)
-    rows = []
-    for y in range(height):
-        band = bands[y * levels // height]
-        offset = (height - 1 - y) * 3
-        rows.append(band[offset : offset + width * 3])
-    return rows
-
-
-def _draw_glyph(rows: list[bytearray], width: int, height: int, media_type: int | None) -> None:
-    """Paint a light, centred glyph by filling horizontal pixel runs row by row."""
-    size = min(width, height) * 0.36
-    if size < 6:
-        return
-    cx, cy = width / 2, height / 2
-    for y in range(max(0, int(cy - size)), min(height, int(cy + size) + 1)):
-        for x0, x1 in _glyph_runs(media_type, y - cy, size, cx):
-            _fill(rows[y], max(0, int(x0)), min(width, int(x1)))
-
-
 def _glyph_runs(media_type: int | None, dy: float, size: float, cx: float) -> list[tuple]:
-    """The horizontal pixel runs of the glyph on the row at ``dy`` from the centre."""
+    """The horizontal runs of the glyph on the row at ``dy`` from the centre."""
     if media_type == ms.MEDIA_AUDIO:
         runs = []
         bar = size / 5
@@ -402,16 +535,6 @@ def _glyph_runs(media_type: int | None, dy: float, size: float, cx: float) -> li
     length = size * 1.3 * (1 - abs(dy) / (size * 0.75))
     left = cx - size * 0.5
     return [(left, left + length)]
-
-
-# Byte translation table blending a channel value 75% towards near-white (C speed per pixel).
-_LIGHTEN = bytes(min(255, (v + 3 * 250) // 4) for v in range(256))
-
-
-def _fill(row: bytearray, x0: int, x1: int) -> None:
-    """Blend pixels [x0, x1) of a row towards white."""
-    if x1 > x0:
-        row[x0 * 3 : x1 * 3] = row[x0 * 3 : x1 * 3].translate(_LIGHTEN)
 
 
 # -- playManifest ----------------------------------------------------------------------------------
@@ -568,6 +691,10 @@ def _serve_flavor(ctx: _Context) -> Response:
     return _send(ctx, path, entry["source_ext"])
 
 
+#: The largest side of a generated "original" of a seeded image (it has no uploaded file).
+RAW_IMAGE_SIDE = 1920
+
+
 def _raw(ctx: _Context) -> Response:
     """The original file; seeded images without one get a generated PNG of their size."""
     entry = ctx.entry()
@@ -576,12 +703,13 @@ def _raw(ctx: _Context) -> Response:
     if path is not None:
         return _send(ctx, path, entry["source_ext"], download_name=f"{entry['id']}.{entry['source_ext'] or 'bin'}")
     if entry["media_type"] == ms.MEDIA_IMAGE and entry["status"] == ms.ENTRY_READY:
-        width, height = thumbnail_size(entry["width"] or 0, entry["height"] or 0, -1, -1, 0, 0)
-        scale = min(1.0, 1920 / max(width, height))
-        body = render_png(
-            max(1, round(width * scale)), max(1, round(height * scale)), entry_colour(entry), entry["media_type"]
-        )
-        return Response(body, mimetype="image/png")
+        width, height = source_size(entry)
+        scale = min(1.0, RAW_IMAGE_SIDE / max(width, height))
+        out_width, out_height = max(1, round(width * scale)), max(1, round(height * scale))
+        placement = Placement(out_width, out_height, 0, 0, out_width, out_height)
+        picture = Picture(entry_colour(entry), entry["media_type"], width, height)
+        grid = images.block_grid(placement.width, placement.height, picture.sampler(placement, (255, 255, 255)))
+        return Response(images.encode_png(placement.width, placement.height, grid), mimetype="image/png")
     raise DeliveryError(ERR_FILE_NOT_FOUND)
 
 

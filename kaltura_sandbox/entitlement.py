@@ -157,6 +157,7 @@ class ListRestriction:
         examined. A page takes a per-row ``EXISTS`` probe, so an ordered ``LIMIT`` query stops
         after the rows it needs instead of building the whole set first.
         """
+        params: tuple[str, ...]
         if self.owner is not None:
             condition, params = ("e.user_id = ?", (self.owner,)) if self.owner else ("0", ())
         elif self.tokens:
@@ -226,8 +227,9 @@ def entry_visible(
 def may_edit(session, *, entry_id: str, owner: str, entitled_edit: Iterable[str]) -> bool:
     """Whether the KS may change an entry (``@validateUser entry entryId edit``).
 
-    ADMIN sessions, the owner, ``edit:<entryId>``/``edit:*`` and users in
-    ``entitledUsersEdit`` may; everyone else gets ``INVALID_KS "", "-4,INVALID_TYPE"``.
+    ADMIN sessions, the owner, ``edit:<entryId>``/``edit:*`` and users in ``entitled_edit``
+    (``entitledUsersEdit``; pass none for ``ownerOnly`` actions) may; everyone else gets
+    ``INVALID_KS "", "-4,INVALID_TYPE"``.
     """
     if session is None:
         return False

@@ -30,10 +30,12 @@ ERRORS: dict[str, tuple[tuple[str, ...], str]] = {
     "APP_TOKEN_EXPIRED": (("ID",), 'Application token id "@ID@" expired'),
     "APP_TOKEN_ID_NOT_FOUND": (("ID",), 'Application token id "@ID@" not found'),
     "APP_TOKEN_NOT_ACTIVE": (("ID",), 'Application token id "@ID@" not active'),
+    "CANNOT_CHANGE_OWN_ROLE": ((), "User cannot change his own role"),
     "CANNOT_RETRIEVE_ANOTHER_USER_USING_NON_ADMIN_SESSION": (
         ("USER_ID",),
         'cannot retrieve another user "@USER_ID@" using non-admin session',
     ),
+    "CANNOT_SET_ROOT_ADMIN_AS_NO_ADMIN": ((), "Root admin user cannot be set to not admin"),
     "CATEGORY_NOT_FOUND": (("ID",), 'Category id "@ID@" not found'),
     "CONVERSION_PROFILE_ID_NOT_FOUND": (("ID",), 'Conversion profile id "@ID@" not found'),
     "DUPLICATE_USER_BY_ID": (("UID",), "User with id [@UID@] already exists in system"),
@@ -79,6 +81,7 @@ ERRORS: dict[str, tuple[tuple[str, ...], str]] = {
         ("OBJ_TYPE",),
         'The object type "@OBJ_TYPE@" is abstract, use one of the object implementations',
     ),
+    "ONLY_ONE_ROLE_PER_USER_ALLOWED": ((), "User cannot have more than one role"),
     "PROPERTY_VALIDATION_ADMIN_PROPERTY": (
         ("PROP_NAME",),
         'The property "@PROP_NAME@" is updatable with admin session only',
@@ -120,6 +123,8 @@ ERRORS: dict[str, tuple[tuple[str, ...], str]] = {
         "Unable to generate list. max matches value was reached",
     ),
     "RESOURCE_TYPE_NOT_SUPPORTED": (("RES_TYPE",), 'Resource type "@RES_TYPE@" not supported'),
+    "SEARCH_ENGINE_QUERY_FAILED": ((), "Search engine query failed"),
+    "SEARCH_ENGINE_SYNTAX_ERROR": ((), "Search engine syntax error"),
     "SERVICE_DOES_NOT_EXISTS": (("SRV_NAME",), 'Service "@SRV_NAME@" does not exists'),
     "SERVICE_FORBIDDEN": (("SERVICE",), "The access to service [@SERVICE@] is forbidden"),
     "SERVICE_FORBIDDEN_CONTENT_BLOCKED": (

@@ -248,7 +248,9 @@ def _seed_entries(
     weights = [spec.weight for spec in DEMO_CATEGORIES]
     owner_weights = [3 if u == participant else 4 for u in users]
     seen_ids: set[str] = set()
-    entry_rows, category_rows, access_rows = [], [], []
+    entry_rows: list[tuple[Any, ...]] = []
+    category_rows: list[tuple[int, int]] = []
+    access_rows: list[tuple[str, int]] = []
     first_seq = (conn.execute("SELECT coalesce(max(seq), 0) FROM media_entries").fetchone()[0]) + 1
     for index in range(count):
         seq = first_seq + index
@@ -272,10 +274,12 @@ def _seed_entries(
     conn.executemany("INSERT INTO media_entry_categories(category_id, entry_seq) VALUES (?, ?)", category_rows)
     conn.executemany("INSERT OR IGNORE INTO media_entry_access(token, entry_seq) VALUES (?, ?)", access_rows)
     conn.execute(
-        "INSERT INTO media_entries_fts(rowid, name, tags, description, extra) "
-        "SELECT seq, name, tags, coalesce(description, ''), "
-        "id || ' ' || coalesce(reference_id, '') || ' ' || user_id "
-        "FROM media_entries WHERE seq >= ?",
+        "INSERT INTO media_entries_fts(rowid, name, tags, description, admin_tags, extra, owner) "
+        "SELECT e.seq, e.name, e.tags, coalesce(e.description, ''), e.admin_tags, "
+        "e.id || ' ' || coalesce(e.reference_id, '') || ' ' || e.user_id, "
+        "trim(coalesce(k.first_name, '') || ' ' || coalesce(k.last_name, '') || ' ' || coalesce(k.screen_name, '')) "
+        "FROM media_entries e LEFT JOIN kusers k ON k.partner_id = e.partner_id AND k.puser_id = e.user_id "
+        "WHERE e.seq >= ?",
         (first_seq,),
     )
 
@@ -427,3 +431,125 @@ def _entry_categories(
         if extra.id != chosen[0].id:
             chosen.append(extra)
     return chosen
+
+
+# -- known datasets through the control surface ------------------------------------------------------
+
+#: ``POST /__control/entries`` item fields (Kaltura names) -> entry columns.
+_TEXT_FIELDS = {
+    "name": "name",
+    "description": "description",
+    "userId": "user_id",
+    "creatorId": "creator_id",
+    "referenceId": "reference_id",
+    "color": "color",
+}
+_INT_FIELDS = {
+    "mediaType": "media_type",
+    "status": "status",
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "plays": "plays",
+    "views": "views",
+    "lastPlayedAt": "last_played_at",
+    "msDuration": "ms_duration",
+    "width": "width",
+    "height": "height",
+    "startDate": "start_date",
+    "endDate": "end_date",
+    "displayInSearch": "display_in_search",
+    "moderationStatus": "moderation_status",
+}
+_LIST_FIELDS = {
+    "entitledUsersEdit": "entitled_edit",
+    "entitledUsersPublish": "entitled_publish",
+    "entitledUsersView": "entitled_view",
+}
+
+
+def seed_categories(store: Store, partner_id: int, specs: list[dict[str, Any]], now: float) -> list[int]:
+    """Create categories from control-surface specs (``name``, optional ``id``, ``parentId``,
+    ``privacyContext`` (default none), ``privacy`` (default ALL), ``members``); returns their ids."""
+    created = []
+    with store.tx() as conn:
+        next_id = int(conn.execute("SELECT coalesce(max(id), 0) FROM media_categories").fetchone()[0]) + 1
+        for spec in specs:
+            if not isinstance(spec, dict) or not str(spec.get("name") or "").strip():
+                raise ValueError("every category needs a name")
+            category_id = int(spec.get("id") or next_id)
+            next_id = max(next_id, category_id) + 1
+            parent = spec.get("parentId")
+            ms.add_category(
+                conn,
+                category_id=category_id,
+                partner_id=partner_id,
+                name=str(spec["name"]),
+                parent_id=None if parent in (None, "") else int(parent),
+                privacy_context=str(spec.get("privacyContext") or ""),
+                privacy=int(spec.get("privacy") or PRIVACY_ALL),
+                now=int(now),
+            )
+            for member in spec.get("members") or ():
+                ms.add_category_member(conn, category_id, str(member))
+            created.append(category_id)
+    return created
+
+
+def seed_entries(store: Store, partner_id: int, specs: list[dict[str, Any]], now: float) -> list[str]:
+    """Create entries from control-surface specs: any of the fields above, ``tags``/``adminTags``
+    (normalised like Kaltura's), ``categoriesIds`` and ``entitledUsers*`` (comma lists). Owners
+    and entitled users that do not exist are created. Defaults: a READY video owned by ``admin``,
+    created now. Returns the entry ids, in order."""
+    partner = store.partner(partner_id)
+    if partner is None:
+        raise ValueError(f"unknown partner {partner_id}")
+    ids = []
+    with store.tx() as conn:
+        for spec in specs:
+            if not isinstance(spec, dict):
+                raise ValueError("every entry must be an object")
+            entry = _entry_columns(store, partner_id, spec, now, partner.has_4k)
+            for user in {entry["user_id"], entry["creator_id"], *ms.entitled_users(entry)}:
+                store.ensure_user(partner_id, user, now)
+            seq = ms.insert_entry(conn, entry)
+            categories = [int(c) for c in ms.split_list(str(spec.get("categoriesIds") or ""))]
+            ms.set_entry_categories(conn, seq, ms.existing_category_ids(store, partner_id, categories))
+            ms.refresh_access(conn, seq)
+            ids.append(entry["id"])
+    return ids
+
+
+def _entry_columns(store: Store, partner_id: int, spec: dict[str, Any], now: float, has_4k: bool) -> dict[str, Any]:
+    """The columns of one control-surface entry."""
+    entry: dict[str, Any] = {
+        "id": str(spec.get("id") or ms.generate_id()),
+        "partner_id": partner_id,
+        "name": "",
+        "user_id": "admin",
+        "media_type": ms.MEDIA_VIDEO,
+        "status": ms.ENTRY_READY,
+        "created_at": int(now),
+        "conversion_profile_id": processing.default_profile_id(partner_id),
+        "version": 1,
+    }
+    for field, column in _TEXT_FIELDS.items():
+        if spec.get(field) is not None:
+            entry[column] = str(spec[field])
+    for field, column in _INT_FIELDS.items():
+        if spec.get(field) is not None:
+            entry[column] = int(spec[field])
+    for field, column in _LIST_FIELDS.items():
+        entry[column] = ",".join(dict.fromkeys(ms.split_list(str(spec.get(field) or ""))))
+    entry["tags"] = ms.normalize_tags(spec.get("tags"))
+    entry["admin_tags"] = ms.normalize_tags(spec.get("adminTags"))
+    entry.setdefault("creator_id", entry["user_id"])
+    entry.setdefault("updated_at", entry["created_at"])
+    entry["duration"] = round((entry.get("ms_duration") or 0) / 1000)
+    if entry["media_type"] == ms.MEDIA_IMAGE:
+        entry["version"] = 0
+    elif entry["status"] not in (ms.ENTRY_NO_CONTENT, ms.ENTRY_IMPORT):
+        entry["flavor_params_ids"] = ",".join(str(i) for i in processing.seeded_params_ids(entry["media_type"], has_4k))
+        entry["lazy_flavors"] = 1
+    if store.scalar("SELECT 1 FROM media_entries WHERE id = ?", (entry["id"],)):
+        raise ValueError(f"entry {entry['id']} already exists")
+    return entry

@@ -6,8 +6,9 @@ lists in milliseconds:
 * ``media_entries``: one row per entry. ``status`` is the stored status; entries that are being
   converted carry a timeline (``proc_t1``/``proc_t2``) and ``next_at``, the moment the status
   changes next (``processing.settle`` applies due changes before every read).
-* ``media_entries_fts``: an FTS5 index over name, tags, description and the id-like fields that
-  Kaltura's ``freeText`` searches (entry id, reference id, owner).
+* ``media_entries_fts``: an FTS5 index over name, tags, description, admin tags, the id-like
+  fields (entry id, reference id, owner id) and the owner's names (first, last, screen name):
+  the fields Kaltura's ``freeText`` and ``*Like`` filters search (``search.py``).
 * ``media_entry_access``: the entitlement "search tokens" of every entry, the same facts Kaltura's
   search index keeps in ``privacy_by_contexts`` and ``entitled_kusers`` (see ``entitlement.py``),
   so an entitled listing is an indexed ``IN`` lookup instead of a per-row rule evaluation.
@@ -156,7 +157,8 @@ register_schema(
     CREATE INDEX IF NOT EXISTS media_entries_next ON media_entries(next_at)
         WHERE next_at IS NOT NULL;
     CREATE VIRTUAL TABLE IF NOT EXISTS media_entries_fts USING fts5(
-        name, tags, description, extra, tokenize = 'unicode61 remove_diacritics 2'
+        name, tags, description, admin_tags, extra, owner,
+        tokenize = 'unicode61 remove_diacritics 2', prefix = '3'
     );
     CREATE TABLE IF NOT EXISTS media_entry_categories (
         category_id INTEGER NOT NULL,
@@ -430,13 +432,42 @@ def insert_entry(conn: sqlite3.Connection, fields: dict[str, Any]) -> int:
     return seq
 
 
+def owner_names(conn: sqlite3.Connection, partner_id: int, user_id: str) -> str:
+    """The owner's first, last and screen name as one text (``entry::getUserNames``)."""
+    row = conn.execute(
+        "SELECT first_name, last_name, screen_name FROM kusers WHERE partner_id = ? AND puser_id = ?",
+        (partner_id, user_id),
+    ).fetchone()
+    if row is None:
+        return ""
+    return " ".join(part for part in (row[0], row[1], row[2]) if part)
+
+
 def index_text(conn: sqlite3.Connection, seq: int, entry: dict[str, Any] | sqlite3.Row) -> None:
-    """(Re)write the entry's free-text document: name, tags, description, id-like fields."""
+    """(Re)write the entry's free-text document: the fields ``freeText`` and ``*Like`` search."""
     extra = " ".join(str(value) for value in (entry["id"], entry["reference_id"], entry["user_id"]) if value)
     conn.execute("DELETE FROM media_entries_fts WHERE rowid = ?", (seq,))
     conn.execute(
-        "INSERT INTO media_entries_fts(rowid, name, tags, description, extra) VALUES (?,?,?,?,?)",
-        (seq, entry["name"] or "", entry["tags"] or "", entry["description"] or "", extra),
+        "INSERT INTO media_entries_fts(rowid, name, tags, description, admin_tags, extra, owner) "
+        "VALUES (?,?,?,?,?,?,?)",
+        (
+            seq,
+            entry["name"] or "",
+            entry["tags"] or "",
+            entry["description"] or "",
+            entry["admin_tags"] or "",
+            extra,
+            owner_names(conn, entry["partner_id"], entry["user_id"]),
+        ),
+    )
+
+
+def reindex_owner(conn: sqlite3.Connection, partner_id: int, user_id: str) -> None:
+    """Refresh the owner names in the free-text documents of a user's entries."""
+    conn.execute(
+        "UPDATE media_entries_fts SET owner = ? WHERE rowid IN "
+        "(SELECT seq FROM media_entries WHERE partner_id = ? AND user_id = ?)",
+        (owner_names(conn, partner_id, user_id), partner_id, user_id),
     )
 
 
@@ -457,7 +488,7 @@ def update_entry(conn: sqlite3.Connection, seq: int, changes: dict[str, Any]) ->
         return
     assignments = ", ".join(f"{name} = ?" for name in changes)
     conn.execute(f"UPDATE media_entries SET {assignments} WHERE seq = ?", (*changes.values(), seq))
-    if {"name", "tags", "description", "reference_id", "user_id"} & set(changes):
+    if {"name", "tags", "description", "admin_tags", "reference_id", "user_id"} & set(changes):
         row = conn.execute("SELECT * FROM media_entries WHERE seq = ?", (seq,)).fetchone()
         index_text(conn, seq, row)
 
@@ -516,6 +547,27 @@ def entry_category_facts(store: Store, seq: int) -> list[entitlement.CategoryFac
         ).fetchall()
         members = category_members(store.conn, [c["id"] for c in cats])
     return [entitlement.CategoryFacts(c["privacy_context"], c["privacy"], members[c["id"]]) for c in cats]
+
+
+def entries_category_facts(store: Store, seqs: list[int]) -> dict[int, list[entitlement.CategoryFacts]]:
+    """``entry_category_facts`` of many entries at once (one query for categories, one for members)."""
+    facts: dict[int, list[entitlement.CategoryFacts]] = {seq: [] for seq in seqs}
+    if not seqs:
+        return facts
+    marks = ",".join("?" * len(seqs))
+    with store.lock:
+        rows = store.conn.execute(
+            "SELECT ec.entry_seq, c.id, c.privacy_context, c.privacy FROM media_categories c "
+            "JOIN media_entry_categories ec ON ec.category_id = c.id "
+            f"WHERE ec.entry_seq IN ({marks}) AND ec.status = 2",
+            seqs,
+        ).fetchall()
+        members = category_members(store.conn, {row["id"] for row in rows})
+    for row in rows:
+        facts[row["entry_seq"]].append(
+            entitlement.CategoryFacts(row["privacy_context"], row["privacy"], members[row["id"]])
+        )
+    return facts
 
 
 def search_entries(

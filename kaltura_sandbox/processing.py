@@ -502,7 +502,8 @@ def static_flavors(entry: sqlite3.Row) -> list[dict[str, Any]]:
 def materialize(store: Store, partner_id: int, entry_ids: list[str] | None = None) -> None:
     """Create the flavor rows of seeded entries that have none yet (all of the partner's when
     ``entry_ids`` is None)."""
-    where, params = "partner_id = ? AND lazy_flavors = 1 AND status != ?", [partner_id, ms.ENTRY_DELETED]
+    where = "partner_id = ? AND lazy_flavors = 1 AND status != ?"
+    params: list[int | str] = [partner_id, ms.ENTRY_DELETED]
     if entry_ids is not None:
         if not entry_ids:
             return

@@ -1,13 +1,17 @@
-"""The action registry: which ``service.action`` names exist and what they require.
+"""The action registry: which ``service.action`` names exist and which permissions allow them.
 
-Service modules register handlers with the ``@action`` decorator::
+Service modules register handlers with the ``@action`` decorator, naming the Kaltura permissions
+that allow the action, exactly as ``deployment/permissions/service.<name>.ini`` of Kaltura's server
+lists them for the action's permission item (partner-group items such as ``-1>BATCH_BASE`` are
+left out: they belong to Kaltura's internal partners)::
 
-    @action("media", "get", permission="MEDIA_READ")
+    @action("media", "get", permissions=(CONTENT_MANAGE_BASE, BASE_USER_SESSION, WIDGET_SESSION))
     def media_get(call: Call) -> dict: ...
 
 Names are matched case-insensitively, like Kaltura's dispatcher (``uploadToken`` and
 ``uploadtoken`` are the same service). The core checks the KS requirement (``MISSING_KS`` /
-``INVALID_KS``) and the role permission (``SERVICE_FORBIDDEN``) before the handler runs.
+``INVALID_KS``) and then whether the session's role grants one of the action's permissions
+(``SERVICE_FORBIDDEN`` otherwise) before the handler runs; see ``app.SandboxApp._authorize``.
 """
 
 from __future__ import annotations
@@ -21,20 +25,56 @@ if TYPE_CHECKING:
 
 KS_MODES = ("required", "optional", "none")
 
-#: Permission names used with ``@action(permission=...)``. An ADMIN session passes every check; a
-#: USER session passes when its role grants the name: the ``setrole`` role, else the KS user's own
-#: role, else the partner's default user role (which has only the ``BASE_*`` permissions). The demo
-#: server App Token's role grants USER_READ, USER_ADD, CONVERSION_PROFILE_READ, FLAVOR_PARAMS_READ.
-PERMISSIONS = (
-    "APP_TOKEN_ADD",
-    "APP_TOKEN_DELETE",
-    "APP_TOKEN_LIST",
-    "APP_TOKEN_UPDATE",
-    "CONVERSION_PROFILE_READ",
-    "FLAVOR_PARAMS_READ",
-    "USER_ADD",
-    "USER_READ",
-)
+# -- Kaltura permission names (alpha/lib/enums/PermissionName.php, deployment/permissions/*.ini) --
+
+#: Granted to every role, and to calls without a KS (``kPermissionManager::getPermissionsFromDb``).
+ALWAYS_ALLOWED = "ALWAYS_ALLOWED_ACTIONS"
+#: The only permission of ``BASE_USER_SESSION_ROLE``: a USER session without a role
+#: (``deployment/base/scripts/init_data/03.UserRole.ini``).
+BASE_USER_SESSION = "BASE_USER_SESSION_PERMISSION"
+#: The only permission of ``WIDGET_SESSION_ROLE`` (anonymous widget sessions).
+WIDGET_SESSION = "WIDGET_SESSION_PERMISSION"
+PLAYBACK_BASE = "PLAYBACK_BASE_PERMISSION"
+CAPTURE_DEVICE = "CAPTURE_DEVICE_PERMISSION"
+BASE_UPLOAD = "BASE_UPLOAD_PERMISSION"
+KMC_READ_ONLY = "KMC_READ_ONLY"
+KMC_ACCESS = "KMC_ACCESS"
+CONTENT_MANAGE_BASE = "CONTENT_MANAGE_BASE"
+CONTENT_MANAGE_DELETE = "CONTENT_MANAGE_DELETE"
+CONTENT_MANAGE_METADATA = "CONTENT_MANAGE_METADATA"
+CONTENT_MANAGE_SCHEDULE = "CONTENT_MANAGE_SCHEDULE"
+CONTENT_MANAGE_ACCESS_CONTROL = "CONTENT_MANAGE_ACCESS_CONTROL"
+CONTENT_MANAGE_THUMBNAIL = "CONTENT_MANAGE_THUMBNAIL"
+CONTENT_MANAGE_ASSIGN_CATEGORIES = "CONTENT_MANAGE_ASSIGN_CATEGORIES"
+CONTENT_MANAGE_DISTRIBUTION_PROFILE_MODIFY = "CONTENT_MANAGE_DISTRIBUTION_PROFILE_MODIFY"
+CONTENT_MODERATE_BASE = "CONTENT_MODERATE_BASE"
+CONTENT_MODERATE_METADATA = "CONTENT_MODERATE_METADATA"
+CONTENT_INGEST_UPLOAD = "CONTENT_INGEST_UPLOAD"
+CONTENT_INGEST_ORPHAN_VIDEO = "CONTENT_INGEST_ORPHAN_VIDEO"
+CONTENT_INGEST_ORPHAN_AUDIO = "CONTENT_INGEST_ORPHAN_AUDIO"
+LIVE_STREAM_ADD = "LIVE_STREAM_ADD"
+PLAYLIST_BASE = "PLAYLIST_BASE"
+PLAYLIST_ADD = "PLAYLIST_ADD"
+PLAYLIST_UPDATE = "PLAYLIST_UPDATE"
+ATTACHMENT_MODIFY = "ATTACHMENT_MODIFY"
+CAPTION_MODIFY = "CAPTION_MODIFY"
+ADMIN_BASE = "ADMIN_BASE"
+ADMIN_USER_ADD = "ADMIN_USER_ADD"
+ADMIN_USER_UPDATE = "ADMIN_USER_UPDATE"
+ADMIN_USER_DELETE = "ADMIN_USER_DELETE"
+ACCOUNT_BASE = "ACCOUNT_BASE"
+EP_BASE = "EP_BASE"
+WEBCAST_PRODUCER = "WEBCAST_PRODUCER_PERMISSION"
+APP_TOKEN_BASE = "APP_TOKEN_BASE"
+APP_TOKEN_ADD = "APP_TOKEN_ADD"
+APP_TOKEN_UPDATE = "APP_TOKEN_UPDATE"
+APP_TOKEN_DELETE = "APP_TOKEN_DELETE"
+SESSION_READ = "SESSION_READ_PERMISSION"
+TRANSCODING_BASE = "TRANSCODING_BASE"
+
+#: A role's permission list with this item grants every permission (``UserRole::getPermissionNames``
+#: translates ``*`` to all permissions valid for the partner): the partner administrator role.
+ALL_PERMISSIONS = "*"
 
 
 @dataclass(frozen=True)
@@ -43,22 +83,25 @@ class Action:
 
     ``ks``: "required" (no KS -> MISSING_KS), "optional" (a KS is validated if present), or
     "none" (the action ignores the KS, e.g. session.start).
-    ``admin_only``: a USER session needs a role granting ``permission`` (or, when no
-    permission is named, an admin role) to call it.
-    ``permission``: the role permission a USER session needs; ADMIN sessions always pass.
+    ``permissions``: the Kaltura permissions of the action's permission item; a session whose
+    role grants any of them (or ``*``) may call it. ``ALWAYS_ALLOWED_ACTIONS`` lets anyone.
     """
 
     service: str
     name: str
     handler: Callable[[Call], object]
+    permissions: tuple[str, ...]
     ks: str = "required"
-    admin_only: bool = False
-    permission: str | None = None
 
     @property
     def key(self) -> str:
         """The lowercase ``service.action`` name used for counters and faults."""
         return f"{self.service}.{self.name}"
+
+    @property
+    def always_allowed(self) -> bool:
+        """Whether every session (and no session) may call it."""
+        return ALWAYS_ALLOWED in self.permissions
 
 
 _ACTIONS: dict[tuple[str, str], Action] = {}
@@ -68,17 +111,18 @@ def action(
     service: str,
     name: str,
     *,
+    permissions: tuple[str, ...],
     ks: str = "required",
-    admin_only: bool = False,
-    permission: str | None = None,
 ) -> Callable[[Callable[[Call], object]], Callable[[Call], object]]:
     """Register ``fn(call) -> result`` as the handler of ``service.name``."""
     if ks not in KS_MODES:
         raise ValueError(f"ks must be one of {KS_MODES}, not {ks!r}")
+    if not permissions:
+        raise ValueError(f"{service}.{name} needs at least one permission")
 
     def register(fn: Callable[[Call], object]) -> Callable[[Call], object]:
         key = (service.lower(), name.lower())
-        _ACTIONS[key] = Action(key[0], key[1], fn, ks, admin_only, permission)
+        _ACTIONS[key] = Action(key[0], key[1], fn, tuple(permissions), ks)
         return fn
 
     return register

@@ -3,13 +3,22 @@
 Everything is deterministic (same ids, secrets and tokens on every run), so the ``credentials``
 command prints the same JSON whether or not a server is running.
 
-* Partner ``4815162`` with entitlement on, KS v2, 24 h KS max expiry, 4K flavors enabled.
+* Partner ``4815162`` with entitlement on, KS v2, 24 h KS max expiry, 4K flavors enabled, and
+  FEATURE_END_USER_REPORTS off (using a KS does not create its user; ``POST /__control/partner
+  {"end_user_reports": true}`` turns it on).
 * Privacy context ``hubportal`` (carried by the media seed's categories).
-* Roles: partner administrator (every permission), partner user (none of the gated ones), and
-  ``Hub Portal Server``, which may read and add users and read conversion profiles and flavor params.
-* Two App Tokens made the way the setup guide tells admins (no ``sessionUserId``, SHA256):
-  the client token (USER session, ``enableentitlement,privacycontext:hubportal,list:*``) and the
-  server token (USER session, ``disableentitlement,setrole:<Hub Portal Server role>``).
+* Roles with Kaltura's own permission names (``deployment/permissions/*.ini``): the partner's
+  ``Publisher Administrator`` (``*``: every permission; ADMIN sessions and ``isAdmin`` users), the
+  ``Basic User Session Role`` (``BASE_USER_SESSION_PERMISSION``: USER sessions without a role), the
+  ``Widget Session Role`` (``WIDGET_SESSION_PERMISSION``), and ``Hub Portal Server``
+  (``ADMIN_BASE``: read users, ``ADMIN_USER_ADD``: add users, ``TRANSCODING_BASE``: read
+  conversion profiles and flavor params).
+* Three App Tokens (SHA256, USER sessions, no ``sessionUserId``): the client token
+  (``enableentitlement,privacycontext:hubportal,list:*``), the server token
+  (``disableentitlement,setrole:<Hub Portal Server>``), and the server token exactly as the help
+  article's recipe makes it (the client token's privileges with ``disableentitlement`` in place of
+  ``enableentitlement`` and no role): a USER session that lists every entry but may neither add
+  nor read other users.
 * Kaltura users, among them ``pat@northwind.example`` (a demo portal participant).
 """
 
@@ -19,9 +28,9 @@ import hashlib
 import json
 from typing import Any
 
-from . import serialize
+from . import registry, serialize
 from .services.app_token import ID_ALPHABET, insert_token, token_object
-from .store import Store
+from .store import SCHEMA_VERSION, Store
 
 DEMO_PARTNER_ID = 4815162
 DEMO_PARTNER_NAME = "Northwind Media (sandbox)"
@@ -33,10 +42,26 @@ DEFAULT_ENTRIES = 300
 ROLE_ADMIN_ID = 4815001
 ROLE_USER_ID = 4815002
 ROLE_SERVER_ID = 4815003
-SERVER_ROLE_PERMISSIONS = ("USER_READ", "USER_ADD", "CONVERSION_PROFILE_READ", "FLAVOR_PARAMS_READ")
+ROLE_WIDGET_ID = 4815004
+#: What the portal's server token may do (``service.user.ini``: user.get/list need ADMIN_BASE,
+#: user.add ADMIN_USER_ADD; ``service.conversionprofile.ini``/``service.flavorparams.ini``:
+#: TRANSCODING_BASE).
+SERVER_ROLE_PERMISSIONS = (registry.ADMIN_BASE, registry.ADMIN_USER_ADD, registry.TRANSCODING_BASE)
+#: (id, name, system name, permissions): the partner's roles (``03.UserRole.ini`` gives Kaltura's
+#: defaults the same system names and permissions).
+DEMO_ROLES: tuple[tuple[int, str, str, str], ...] = (
+    (ROLE_ADMIN_ID, "Publisher Administrator", "PARTNER_ADMIN_ROLE", registry.ALL_PERMISSIONS),
+    (ROLE_USER_ID, "Basic User Session Role", "BASE_USER_SESSION_ROLE", registry.BASE_USER_SESSION),
+    (ROLE_SERVER_ID, "Hub Portal Server", "HUB_PORTAL_SERVER", ",".join(SERVER_ROLE_PERMISSIONS)),
+    (ROLE_WIDGET_ID, "Widget Session Role", "WIDGET_SESSION_ROLE", registry.WIDGET_SESSION),
+)
 
 CLIENT_TOKEN_PRIVILEGES = f"enableentitlement,privacycontext:{DEMO_PRIVACY_CONTEXT},list:*"
 SERVER_TOKEN_PRIVILEGES = f"disableentitlement,setrole:{ROLE_SERVER_ID}"
+#: The help article's server token: "Modify the sessionPrivilege part [of the client token's
+#: recommended privileges] with disableentitlement" - no role, so Kaltura gives its USER sessions
+#: BASE_USER_SESSION_PERMISSION only (reference §7).
+ARTICLE_SERVER_TOKEN_PRIVILEGES = f"disableentitlement,privacycontext:{DEMO_PRIVACY_CONTEXT},list:*"
 
 #: (user id, first name, last name, email, role id or None)
 DEMO_USERS: tuple[tuple[str, str, str, str, int | None], ...] = (
@@ -67,32 +92,37 @@ DEMO_ADMIN_SECRET = _derived_hex("admin-secret")
 DEMO_USER_SECRET = _derived_hex("user-secret")
 CLIENT_TOKEN_ID = _derived_id("client-app-token")
 SERVER_TOKEN_ID = _derived_id("server-app-token")
+ARTICLE_SERVER_TOKEN_ID = _derived_id("article-server-app-token")
+#: ``credentials`` keys and the tokens they name, with their privileges and descriptions.
+DEMO_TOKENS: tuple[tuple[str, str, str, str], ...] = (
+    ("clientAppToken", CLIENT_TOKEN_ID, CLIENT_TOKEN_PRIVILEGES, "Hub portal: browser sessions (picker)"),
+    ("serverAppToken", SERVER_TOKEN_ID, SERVER_TOKEN_PRIVILEGES, "Hub portal: server-side calls"),
+    (
+        "articleServerAppToken",
+        ARTICLE_SERVER_TOKEN_ID,
+        ARTICLE_SERVER_TOKEN_PRIVILEGES,
+        "Hub portal: server token as the help article makes it (no role)",
+    ),
+)
 
 
 def seed_account(store: Store) -> None:
-    """Create the demo partner, its roles and its two App Tokens."""
+    """Create the demo partner, its roles and its App Tokens."""
     with store.tx():
+        # FEATURE_END_USER_REPORTS (end_user_reports) is off, as on a partner that never asked for it.
         store.execute(
             "INSERT INTO partners(id, name, admin_secret, secret, status, entitlement_enabled, "
-            "ks_version, ks_max_expiry, has_4k, default_privacy_context, created_at) "
-            "VALUES (?, ?, ?, ?, 1, 1, 2, 86400, 1, NULL, ?)",
+            "ks_version, ks_max_expiry, has_4k, default_privacy_context, end_user_reports, created_at) "
+            "VALUES (?, ?, ?, ?, 1, 1, 2, 86400, 1, NULL, 0, ?)",
             (DEMO_PARTNER_ID, DEMO_PARTNER_NAME, DEMO_ADMIN_SECRET, DEMO_USER_SECRET, DEMO_EPOCH),
         )
-        roles = (
-            (ROLE_ADMIN_ID, "Partner Administrator", "PARTNER_ADMIN_ROLE", "*", 1),
-            (ROLE_USER_ID, "Partner User", "PARTNER_USER_ROLE", "", 0),
-            (ROLE_SERVER_ID, "Hub Portal Server", "HUB_PORTAL_SERVER", ",".join(SERVER_ROLE_PERMISSIONS), 0),
-        )
-        for role in roles:
+        for role_id, name, system_name, permissions in DEMO_ROLES:
             store.execute(
                 "INSERT INTO roles(id, partner_id, name, system_name, permissions, is_admin_role) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (role[0], DEMO_PARTNER_ID, *role[1:]),
+                (role_id, DEMO_PARTNER_ID, name, system_name, permissions, int(role_id == ROLE_ADMIN_ID)),
             )
-        for token_id, privileges, description in (
-            (CLIENT_TOKEN_ID, CLIENT_TOKEN_PRIVILEGES, "Hub portal: browser sessions (picker)"),
-            (SERVER_TOKEN_ID, SERVER_TOKEN_PRIVILEGES, "Hub portal: server-side calls"),
-        ):
+        for _, token_id, privileges, description in DEMO_TOKENS:
             values = {
                 "session_type": 0,
                 "session_duration": 86400,
@@ -144,6 +174,7 @@ def seed_demo(store: Store, entries: int, now: float) -> None:
 
 def seed(store: Store, kind: str, entries: int | None, now: float) -> None:
     """Seed ``demo`` (everything) or ``none`` (the account and its App Tokens only)."""
+    store.set_meta("schema_version", SCHEMA_VERSION)
     if kind == "demo":
         seed_demo(store, DEFAULT_ENTRIES if entries is None else entries, now)
     else:
@@ -157,13 +188,14 @@ def _as_json_object(obj: dict) -> dict:
 
 
 def credentials(store: Store) -> dict[str, Any]:
-    """What a portal admin pastes: partner id, admin secret, and both App Tokens as
-    ``appToken.add`` returns them (JSON format)."""
+    """What a portal admin pastes: partner id, admin secret, and the App Tokens as
+    ``appToken.add`` returns them (JSON format): ``clientAppToken``, ``serverAppToken`` (with a
+    role that may add and read users) and ``articleServerAppToken`` (the help article's recipe)."""
     partner = store.partner(DEMO_PARTNER_ID)
     if partner is None:
         raise LookupError("the demo partner does not exist in this store")
     tokens = {}
-    for key, token_id in (("clientAppToken", CLIENT_TOKEN_ID), ("serverAppToken", SERVER_TOKEN_ID)):
+    for key, token_id, _, _ in DEMO_TOKENS:
         row = store.query_one("SELECT * FROM app_tokens WHERE id = ?", (token_id,))
         if row is None:
             raise LookupError(f"the demo App Token {key} does not exist in this store")

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 DB_FILE = "sandbox.sqlite3"
+#: Bumped when tables change: a ``--data`` database of another version is rebuilt on start.
+SCHEMA_VERSION = "2"
 
 _SCHEMAS: list[str] = []
 
@@ -49,6 +51,7 @@ register_schema(
         ks_max_expiry INTEGER NOT NULL DEFAULT 86400,
         has_4k INTEGER NOT NULL DEFAULT 0,
         default_privacy_context TEXT,
+        end_user_reports INTEGER NOT NULL DEFAULT 0,
         created_at INTEGER NOT NULL
     );
     CREATE TABLE IF NOT EXISTS roles (
@@ -121,6 +124,8 @@ class Partner:
     has_4k: bool
     default_privacy_context: str | None
     created_at: int
+    #: Kaltura's ``FEATURE_END_USER_REPORTS`` permission: using a KS creates its user.
+    end_user_reports: bool = False
 
     def admin_secrets(self) -> list[str]:
         """The admin secrets accepted for signing/validation (a comma list is allowed)."""
@@ -276,6 +281,7 @@ class Store:
             has_4k=bool(row["has_4k"]),
             default_privacy_context=row["default_privacy_context"],
             created_at=row["created_at"],
+            end_user_reports=bool(row["end_user_reports"]),
         )
 
     def partners(self) -> list[Partner]:
@@ -293,6 +299,7 @@ class Store:
             "ks_max_expiry",
             "has_4k",
             "default_privacy_context",
+            "end_user_reports",
         }
         unknown = set(fields) - allowed
         if unknown:
@@ -311,8 +318,9 @@ class Store:
         if text.lstrip("-").isdigit():
             row = self.query_one("SELECT * FROM roles WHERE id = ? AND partner_id IN (?, 0)", (int(text), partner_id))
         else:
+            # The partner's own role first, then a system (partner 0) one.
             row = self.query_one(
-                "SELECT * FROM roles WHERE system_name = ? AND partner_id IN (?, 0)",
+                "SELECT * FROM roles WHERE system_name = ? AND partner_id IN (?, 0) ORDER BY partner_id DESC",
                 (text, partner_id),
             )
         if row is None:
@@ -335,8 +343,11 @@ class Store:
     def ensure_user(self, partner_id: int, puser_id: str, now: float) -> sqlite3.Row:
         """The kuser for ``puser_id``, created ACTIVE (screenName = firstName = id) if missing.
 
-        This is Kaltura's implicit user creation (``kuserPeer::createKuserForPartner``): any call
-        that acts as a user id unknown to the partner creates that user.
+        This is Kaltura's implicit user creation (``kuserPeer::createKuserForPartner``), which only
+        actions that need the user trigger (reference §7): ``uploadToken.*`` and ``media.add`` as
+        the user, an ADMIN ``media.add``/``update`` naming a new owner, the users of an entry's
+        ``entitledUsers*`` and an App Token's ``sessionUserId``; merely using a KS does not, unless
+        the partner has FEATURE_END_USER_REPORTS (``app.SandboxApp._check_user``).
         """
         with self.lock:
             row = self.user(partner_id, puser_id)

@@ -151,7 +151,7 @@ class SandboxProcess:
 
     @property
     def credentials(self) -> dict:
-        """The demo credentials (partner id, admin secret, both App Tokens as JSON)."""
+        """The demo credentials (partner id, admin secret, the three App Tokens as JSON)."""
         if self._credentials is None:
             if self.enable_control:
                 self._credentials = self.control("credentials")

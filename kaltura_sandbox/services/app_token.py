@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import ks as kslib
 from .. import params as P
+from .. import registry
 from ..context import SESSION_USER, Call, Session, parse_privileges
 from ..errors import ApiError
 from ..registry import action
@@ -202,7 +203,8 @@ def _ensure_session_user(call: Call, user_id: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@action("appToken", "add", admin_only=True, permission="APP_TOKEN_ADD")
+# Permissions: deployment/permissions/service.appToken.ini (add).
+@action("appToken", "add", permissions=(registry.APP_TOKEN_ADD,))
 def add(call: Call) -> dict:
     """Create an App Token; ``hashType`` defaults to SHA1, ``sessionDuration`` to the partner's
     KS max expiry."""
@@ -216,13 +218,15 @@ def add(call: Call) -> dict:
     return token_object(find_token(call, token_id))
 
 
-@action("appToken", "get", admin_only=True, permission="APP_TOKEN_LIST")
+# Permissions: deployment/permissions/service.appToken.ini (get).
+@action("appToken", "get", permissions=(registry.APP_TOKEN_BASE, registry.KMC_READ_ONLY))
 def get(call: Call) -> dict:
     """One App Token by id."""
     return token_object(find_token(call, call.str("id", required=True)))
 
 
-@action("appToken", "list", admin_only=True, permission="APP_TOKEN_LIST")
+# Permissions: deployment/permissions/service.appToken.ini (list).
+@action("appToken", "list", permissions=(registry.APP_TOKEN_BASE, registry.KMC_READ_ONLY))
 def list_tokens(call: Call) -> dict:
     """The partner's App Tokens (deleted ones hidden), newest first, paged."""
     flt = call.obj("filter", type_name="KalturaAppTokenFilter")
@@ -265,7 +269,8 @@ def _token_filter(call: Call, flt: dict, where: list[str], args: list) -> None:
             args.append(P.coerce_time(flt[name], name, now))
 
 
-@action("appToken", "update", admin_only=True, permission="APP_TOKEN_UPDATE")
+# Permissions: deployment/permissions/service.appToken.ini (update).
+@action("appToken", "update", permissions=(registry.APP_TOKEN_UPDATE,))
 def update(call: Call) -> dict:
     """Change the properties sent (only those); ``status`` 1/2 disables/enables the token."""
     token_id = call.str("id", required=True)
@@ -281,7 +286,8 @@ def update(call: Call) -> dict:
     return token_object(find_token(call, token_id))
 
 
-@action("appToken", "delete", admin_only=True, permission="APP_TOKEN_DELETE")
+# Permissions: deployment/permissions/service.appToken.ini (delete).
+@action("appToken", "delete", permissions=(registry.APP_TOKEN_DELETE,))
 def delete(call: Call) -> None:
     """Delete a token and invalidate every KS minted from it (``INVALID_KS "LOGOUT"``)."""
     row = find_token(call, call.str("id", required=True))
@@ -292,7 +298,8 @@ def delete(call: Call) -> None:
     kslib.revoke_session_id(call.store, row["partner_id"], row["id"])
 
 
-@action("appToken", "startSession")
+# Permissions: deployment/permissions/service.appToken.ini (startsession).
+@action("appToken", "startSession", permissions=(registry.BASE_USER_SESSION, registry.WIDGET_SESSION))
 def start_session(call: Call) -> dict:
     """A KS minted from an App Token by a caller that proves it knows the token."""
     token_id = call.str("id", required=True)

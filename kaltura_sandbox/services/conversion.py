@@ -11,7 +11,7 @@ Both actions need an admin role: a plain USER session gets ``SERVICE_FORBIDDEN``
 from __future__ import annotations
 
 from .. import media_store as ms
-from .. import processing
+from .. import processing, registry
 from ..context import Call
 from ..errors import ApiError
 from ..params import coerce_enum, coerce_int, coerce_str
@@ -26,7 +26,9 @@ PROFILE_CREATED_AT = 1_577_836_800  # profiles are part of the partner's setup
 def profile_object(call: Call, profile_type: str) -> dict:
     """The partner's default ``KalturaConversionProfile`` of a type (media or live)."""
     partner = call.store.partner(call.require_partner())
-    has_4k = bool(partner and partner.has_4k)
+    if partner is None:
+        raise ApiError("MISSING_KS")
+    has_4k = partner.has_4k
     is_live = profile_type == PROFILE_TYPE_LIVE
     profile_id = processing.default_profile_id(partner.id) + (1 if is_live else 0)
     flavor_ids = "" if is_live else ",".join(str(i) for i in processing.profile_flavor_ids(has_4k))
@@ -63,7 +65,8 @@ def profile_object(call: Call, profile_type: str) -> dict:
     }
 
 
-@action("conversionProfile", "getDefault", permission="CONVERSION_PROFILE_READ")
+# Permissions: deployment/permissions/service.conversionprofile.ini (getdefault).
+@action("conversionProfile", "getDefault", permissions=(registry.TRANSCODING_BASE,))
 def conversion_profile_get_default(call: Call) -> dict:
     """The partner's default conversion profile (``type`` 1/null = media, 2 = live)."""
     profile_type = coerce_str(call.params.get("type"), "type") or PROFILE_TYPE_MEDIA
@@ -138,7 +141,19 @@ def params_object(params: processing.FlavorParams) -> dict:
     }
 
 
-@action("flavorParams", "list", permission="FLAVOR_PARAMS_READ")
+# Permissions: deployment/permissions/service.flavorparams.ini (list).
+@action(
+    "flavorParams",
+    "list",
+    permissions=(
+        registry.TRANSCODING_BASE,
+        registry.CONTENT_MANAGE_DISTRIBUTION_PROFILE_MODIFY,
+        registry.CONTENT_MODERATE_BASE,
+        registry.CONTENT_MANAGE_BASE,
+        registry.KMC_READ_ONLY,
+        registry.CAPTURE_DEVICE,
+    ),
+)
 def flavor_params_list(call: Call) -> dict:
     """The flavor params the partner may use (4K ones only with the 4K switch)."""
     flt = call.obj("filter", type_name="KalturaFlavorParamsFilter")

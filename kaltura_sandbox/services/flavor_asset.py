@@ -2,19 +2,23 @@
 
 Each entry's source asset (``isOriginal``) and its web renditions, with their status as of now
 (QUEUED -> CONVERTING -> READY, NOT_APPLICABLE when a rendition would upscale the source, ERROR
-when the conversion failed). Allowed for user and widget sessions; only flavors of entries the
+when the conversion failed). Allowed for user and widget sessions; the filter must name the
+entries (``entryIdEqual``, or up to 500 ids in ``entryIdIn``), and only flavors of entries the
 session may see are listed.
 """
 
 from __future__ import annotations
 
 from .. import media_store as ms
-from .. import processing
+from .. import processing, registry
 from ..context import Call
+from ..errors import ApiError
 from ..params import coerce_enum, coerce_int, coerce_str
 from ..registry import action
 from . import media
 
+MAX_ENTRY_IDS = 500
+FILTER_TYPES = ("KalturaAssetFilter", "KalturaFlavorAssetFilter")
 FLAVOR_STATUSES = (-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9)
 
 
@@ -54,7 +58,17 @@ def flavor_object(row) -> dict:
     }
 
 
-@action("flavorAsset", "list")
+# Permissions: deployment/permissions/service.flavorasset.ini (list).
+@action(
+    "flavorAsset",
+    "list",
+    permissions=(
+        registry.CONTENT_MANAGE_BASE,
+        registry.BASE_USER_SESSION,
+        registry.WIDGET_SESSION,
+        registry.PLAYBACK_BASE,
+    ),
+)
 def flavor_asset_list(call: Call) -> dict:
     """Flavor assets by ``entryIdEqual``/``entryIdIn``, status and flavor params filters."""
     flt = call.obj("filter", type_name="KalturaAssetFilter")
@@ -86,30 +100,21 @@ def flavor_asset_list(call: Call) -> dict:
 
 
 def _entry_scope(call: Call, query: media.Query, flt: dict) -> None:
-    """Only flavors of entries the session may see (named entries are checked one by one)."""
-    ids = []
+    """Only flavors of the named entries that the session may see.
+
+    ``entryIdEqual`` or ``entryIdIn`` is required (``KalturaAssetFilter::validateEntryIdsFiltered``,
+    reference §6.3): without either the answer is ``PROPERTY_VALIDATION_CANNOT_BE_NULL``. Up to
+    ``MAX_ENTRY_IDS`` ids are taken from ``entryIdIn``, so one call polls many uploads.
+    """
     equal = coerce_str(flt.get("entryIdEqual"), "entryIdEqual")
-    if equal:
-        ids.append(equal)
-    ids += ms.split_list(coerce_str(flt.get("entryIdIn"), "entryIdIn"))
-    if ids or coerce_str(flt.get("entryIdIn"), "entryIdIn") is not None:
-        scope = media.scope_of(call)
-        visible = []
-        for entry_id in dict.fromkeys(ids):
-            entry = ms.get_entry(call.store, call.require_partner(), entry_id)
-            if entry is not None and media.entry_visible(call, entry, scope):
-                visible.append(entry_id)
-        processing.materialize(call.store, call.require_partner(), visible)
-        query.add_in("f.entry_id", visible)
-        return
-    scope = media.scope_of(call)
-    processing.materialize(call.store, call.require_partner())
-    if not scope.list_all:
-        query.add(
-            "f.entry_id IN (SELECT id FROM media_entries WHERE partner_id = ? AND user_id = ?)",
-            call.require_partner(),
-            scope.user_id or "\0",
-        )
+    listed = coerce_str(flt.get("entryIdIn"), "entryIdIn")
+    if not equal and not listed:
+        cls = flt.get("objectType") if flt.get("objectType") in FILTER_TYPES else "KalturaAssetFilter"
+        raise ApiError("PROPERTY_VALIDATION_CANNOT_BE_NULL", PROP_NAME=f"{cls}::entryIdEqual/{cls}::entryIdIn")
+    ids = [equal] if equal else ms.split_list(listed)[:MAX_ENTRY_IDS]
+    visible = media.visible_entry_ids(call, list(dict.fromkeys(ids)))
+    processing.materialize(call.store, call.require_partner(), visible)
+    query.add_in("f.entry_id", visible)
 
 
 def _status_filters(query: media.Query, flt: dict) -> None:

@@ -17,12 +17,11 @@ DELETED. Changing someone else's entry without an ADMIN session, ``edit`` privil
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import delivery, entitlement, processing
+from .. import delivery, entitlement, processing, registry, search
 from .. import media_store as ms
 from ..context import Call
 from ..errors import ApiError
@@ -30,10 +29,15 @@ from ..params import coerce_enum, coerce_int, coerce_str, coerce_time
 from ..registry import action
 
 MAX_PAGE_SIZE = 500
+USER_BLOCKED, USER_DELETED = 0, 2
 DEFAULT_PAGE_SIZE = 30
 MAX_MATCHES = 10_000
 MAX_IN_VALUES = 500
 
+#: ``KalturaMediaEntryOrderBy`` (with ``KalturaPlayableEntryOrderBy``/``KalturaBaseEntryOrderBy``,
+#: reference §4.1) -> the column it sorts. Fields the sandbox keeps at one value for every entry
+#: (moderationCount, rank, totalRank, partnerSortValue) sort as ties; ``weight`` (search relevance)
+#: too. Sphinx sorts a missing date as 0, which SQLite's NULLs-first ascending order matches.
 ORDER_COLUMNS = {
     "createdAt": "e.created_at",
     "updatedAt": "e.updated_at",
@@ -45,9 +49,57 @@ ORDER_COLUMNS = {
     "lastPlayedAt": "e.last_played_at",
     "startDate": "e.start_date",
     "endDate": "e.end_date",
-    "recent": "e.created_at",
+    "moderationCount": "NULL",
+    "rank": "NULL",
+    "totalRank": "NULL",
+    "partnerSortValue": "NULL",
+    "weight": "NULL",
 }
+#: ``available_from``: the start date when one is set, else the creation time
+#: (``entry::setStartDate``/``setCreatedAt``); what ``recent`` sorts by.
+AVAILABLE_FROM = "coalesce(e.start_date, e.created_at)"
 DEFAULT_ORDER = "e.created_at DESC, e.seq DESC"
+
+# Permission items (deployment/permissions/service.media.ini, service.baseentry.ini).
+MEDIA_LIST = (
+    registry.PLAYLIST_ADD,
+    registry.PLAYLIST_UPDATE,
+    registry.PLAYLIST_BASE,
+    registry.CONTENT_MODERATE_BASE,
+    registry.CONTENT_MANAGE_BASE,
+    registry.BASE_USER_SESSION,
+    registry.WIDGET_SESSION,
+)
+BASE_ENTRY_LIST = (*MEDIA_LIST, registry.KMC_READ_ONLY, registry.PLAYBACK_BASE)
+BASE_ENTRY_GET = (
+    registry.CONTENT_MANAGE_BASE,
+    registry.KMC_READ_ONLY,
+    registry.BASE_USER_SESSION,
+    registry.WIDGET_SESSION,
+    registry.PLAYBACK_BASE,
+    registry.CAPTURE_DEVICE,
+)
+MEDIA_ADD = (
+    registry.CONTENT_INGEST_ORPHAN_VIDEO,
+    registry.CONTENT_INGEST_ORPHAN_AUDIO,
+    registry.LIVE_STREAM_ADD,
+    registry.CONTENT_INGEST_UPLOAD,
+    registry.CONTENT_MANAGE_BASE,
+    registry.BASE_USER_SESSION,
+    registry.CAPTURE_DEVICE,
+)
+ENTRY_UPDATE = (
+    registry.CONTENT_MANAGE_SCHEDULE,
+    registry.CONTENT_MANAGE_ACCESS_CONTROL,
+    registry.CONTENT_MANAGE_METADATA,
+    registry.CONTENT_MODERATE_METADATA,
+    registry.CONTENT_MANAGE_THUMBNAIL,
+    registry.CONTENT_INGEST_UPLOAD,
+    registry.CONTENT_MANAGE_ASSIGN_CATEGORIES,
+    registry.BASE_USER_SESSION,
+    registry.CAPTURE_DEVICE,
+)
+ENTRY_DELETE = (registry.CONTENT_MANAGE_DELETE, registry.BASE_USER_SESSION)
 
 MEDIA_FILTERS = ("KalturaMediaEntryFilter", "KalturaMediaEntryBaseFilter", "KalturaMediaEntryFilterForPlaylist")
 
@@ -64,15 +116,6 @@ def scope_of(call: Call) -> entitlement.Scope:
 def invalid_type() -> ApiError:
     """``INVALID_KS "", "-4,INVALID_TYPE"``: the session may not touch this entry/owner."""
     return ApiError("INVALID_KS", KSID="", ERR_CODE="-4", ERR_DESC="INVALID_TYPE")
-
-
-def forbid_widget(call: Call) -> None:
-    """Anonymous widget sessions may read but not create or change content."""
-    if call.session is not None and call.session.is_widget:
-        error = ApiError("SERVICE_FORBIDDEN", SERVICE=f"{call.service}->{call.action}")
-        error.headers["X-Kaltura"] = "error-SERVICE_FORBIDDEN"
-        error.headers["X-Kaltura-App"] = f"exiting on error SERVICE_FORBIDDEN - {error.message}"
-        raise error
 
 
 def visible_entry(call: Call, entry_id: str | None):
@@ -93,6 +136,32 @@ def entry_visible(call: Call, entry, scope: entitlement.Scope) -> bool:
         entitled_users=ms.entitled_users(entry),
         categories=ms.entry_category_facts(call.store, entry["seq"]),
     )
+
+
+def visible_entry_ids(call: Call, entry_ids: list[str]) -> list[str]:
+    """The ids (in order) of existing entries among ``entry_ids`` that the KS may see."""
+    if not entry_ids:
+        return []
+    scope = scope_of(call)
+    marks = ",".join("?" * len(entry_ids))
+    rows = call.store.query(
+        f"SELECT * FROM media_entries WHERE partner_id = ? AND status != ? AND id IN ({marks})",
+        (call.require_partner(), ms.ENTRY_DELETED, *entry_ids),
+    )
+    by_id = {row["id"]: row for row in rows}
+    facts = ms.entries_category_facts(call.store, [row["seq"] for row in rows]) if scope.enforced else {}
+    visible = []
+    for entry_id in entry_ids:
+        row = by_id.get(entry_id)
+        if row is not None and entitlement.entry_visible(
+            scope,
+            entry_id=row["id"],
+            owner=row["user_id"],
+            entitled_users=ms.entitled_users(row),
+            categories=facts.get(row["seq"], []),
+        ):
+            visible.append(entry_id)
+    return visible
 
 
 def editable_entry(call: Call, entry_id: str | None):
@@ -254,61 +323,111 @@ def _int_list(value: str | None, name: str) -> list[int]:
     return [coerce_int(v, name) or 0 for v in ms.split_list(value)][:MAX_IN_VALUES]
 
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+def _match(query: Query, expression: str, columns: tuple[str, ...] | str) -> None:
+    """Restrict to entries whose free-text document matches ``expression`` in ``columns``."""
+    query.add_selective(
+        "e.seq IN (SELECT rowid FROM media_entries_fts WHERE media_entries_fts MATCH ?)",
+        search.in_columns(columns, expression),
+    )
 
 
-def fts_expression(text: str, *, prefix: bool) -> str | None:
-    """An FTS5 query for Kaltura's free-text syntax.
-
-    ``"exact phrase"`` matches the phrase; commas separate alternatives (OR); spaces separate
-    words that must all match (AND). Words match whole index words, or word prefixes when
-    ``prefix`` (so a search box finds "drone" while the user types "dro").
-    """
-    text = text.strip()
-    if len(text) > 1 and text.startswith('"') and text.endswith('"') and '"' not in text[1:-1]:
-        words = _WORD.findall(text[1:-1])
-        return f'"{" ".join(words)}"' if words else None
-    alternatives = []
-    for part in text.split(","):
-        words = _WORD.findall(part)
-        if words:
-            star = "*" if prefix else ""
-            alternatives.append("(" + " AND ".join(f'"{w}"{star}' for w in words) + ")")
-    return " OR ".join(alternatives) if alternatives else None
+def _no_match(query: Query) -> None:
+    """The filter can match nothing: an empty list, as Kaltura's index answers."""
+    query.add_selective("0")
 
 
-def _match(query: Query, expression: str | None, columns: str | None = None) -> None:
-    """Restrict to entries whose free-text document matches (optionally in some columns)."""
-    if expression is None:
-        query.add("0")
-        return
-    if columns:
-        expression = f"{{{columns}}} : ({expression})"
-    query.add_selective("e.seq IN (SELECT rowid FROM media_entries_fts WHERE media_entries_fts MATCH ?)", expression)
+#: ``*Like`` filters (``baseObjectFilter::LIKE``) and the index columns they search.
+LIKE_FILTERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("nameLike", ("name",)),
+    ("tagsLike", ("tags",)),
+    ("descriptionLike", ("description",)),
+    ("adminTagsLike", ("admin_tags",)),
+)
+#: ``*MultiLike*`` filters: (name, columns, all values must match, combined fields).
+MULTI_LIKE_FILTERS: tuple[tuple[str, tuple[str, ...], bool, bool], ...] = (
+    ("nameMultiLikeOr", ("name",), False, False),
+    ("nameMultiLikeAnd", ("name",), True, False),
+    ("tagsMultiLikeOr", ("tags",), False, False),
+    ("tagsMultiLikeAnd", ("tags",), True, False),
+    ("adminTagsMultiLikeOr", ("admin_tags",), False, False),
+    ("adminTagsMultiLikeAnd", ("admin_tags",), True, False),
+    ("tagsNameMultiLikeOr", ("tags", "name"), False, True),
+    ("tagsNameMultiLikeAnd", ("tags", "name"), True, True),
+    ("tagsAdminTagsMultiLikeOr", ("tags", "admin_tags"), False, True),
+    ("tagsAdminTagsMultiLikeAnd", ("tags", "admin_tags"), True, True),
+    ("tagsAdminTagsNameMultiLikeOr", ("tags", "admin_tags", "name"), False, True),
+    ("tagsAdminTagsNameMultiLikeAnd", ("tags", "admin_tags", "name"), True, True),
+)
 
 
-def _apply_text_filters(query: Query, flt: dict) -> None:
-    for name, columns, prefix in (
-        ("freeText", None, True),
-        ("nameLike", "name", True),
-        ("descriptionLike", "description", True),
-        ("tagsLike", "tags", False),
-    ):
+def _apply_text_filters(call: Call, query: Query, flt: dict) -> None:
+    """``freeText``, ``*Like`` and ``*MultiLike*``: Kaltura's search-index semantics (``search.py``,
+    reference §4.1; ``SphinxCriteria.php`` L778-968, L1285-1351)."""
+    free_text = _text(flt, "freeText")
+    if free_text is not None:
+        _apply_free_text(call, query, free_text)
+    for name, columns in LIKE_FILTERS:
         value = _text(flt, name)
-        if value is not None:
-            _match(query, fts_expression(value, prefix=prefix), columns)
-    for name, columns, joiner in (
-        ("nameMultiLikeOr", "name", " OR "),
-        ("nameMultiLikeAnd", "name", " AND "),
-        ("tagsMultiLikeOr", "tags", " OR "),
-        ("tagsMultiLikeAnd", "tags", " AND "),
-    ):
+        if value is None:
+            continue
+        try:
+            _match(query, search.like_expression(value), columns)
+        except search.NoMatch:
+            _no_match(query)
+    for name, columns, match_all, combined in MULTI_LIKE_FILTERS:
         value = _text(flt, name)
-        if value is not None:
-            phrases = [f'"{" ".join(_WORD.findall(p))}"' for p in value.split(",") if _WORD.findall(p)]
-            _match(query, joiner.join(phrases) if phrases else None, columns)
+        if value is None:
+            continue
+        try:
+            expression = search.multi_like_expression(value, match_all=match_all, combined_fields=combined)
+        except search.NoMatch:
+            _no_match(query)
+            continue
+        _match(query, expression, columns)
     if _text(flt, "nameEqual") is not None:
         query.add("e.name = ?", _text(flt, "nameEqual"))
+
+
+def _apply_free_text(call: Call, query: Query, text: str) -> None:
+    """``freeText``: words (AND), comma alternatives (OR), ``word*`` prefixes, ``"whole field"``."""
+    try:
+        parsed = search.parse_free_text(text)
+    except search.NoMatch:
+        _no_match(query)
+        return
+    if parsed.expression is not None:
+        _match(query, parsed.expression, search.FREE_TEXT_COLUMNS)
+        return
+    tokens = parsed.whole_field or ()
+    seqs = _whole_field_seqs(call, tokens)
+    if not seqs:
+        _no_match(query)
+        return
+    query.add_selective(f"e.seq IN ({','.join('?' * len(seqs))})", *seqs)
+
+
+def _whole_field_seqs(call: Call, tokens: tuple[str, ...]) -> list[int]:
+    """Entries with a field made of exactly these words (``^text$`` over ``FREE_TEXT_FIELDS``).
+
+    The index finds the entries holding the words as a phrase; each is then checked field by
+    field: name, tags, description, entry id, reference id, owner id, owner names.
+    """
+    phrase = search.in_columns(search.FREE_TEXT_COLUMNS, '"' + " ".join(tokens) + '"')
+    rows = call.store.query(
+        "SELECT e.seq, e.name, e.tags, e.description, e.id, e.reference_id, e.user_id, "
+        "k.first_name, k.last_name, k.screen_name FROM media_entries e "
+        "LEFT JOIN kusers k ON k.partner_id = e.partner_id AND k.puser_id = e.user_id "
+        "WHERE e.partner_id = ? AND e.seq IN "
+        "(SELECT rowid FROM media_entries_fts WHERE media_entries_fts MATCH ?)",
+        (call.require_partner(), phrase),
+    )
+    matched = []
+    for row in rows:
+        names = " ".join(part for part in (row["first_name"], row["last_name"], row["screen_name"]) if part)
+        fields = [row["name"], row["tags"], row["description"], row["id"], row["reference_id"], row["user_id"], names]
+        if search.whole_field_matches(tokens, fields):
+            matched.append(row["seq"])
+    return matched
 
 
 def _apply_id_filters(query: Query, flt: dict) -> None:
@@ -364,6 +483,42 @@ def _apply_owner_filters(query: Query, flt: dict) -> None:
         query.add_in("e.user_id", ms.split_list(_text(flt, "userIdNotIn")), negate=True)
 
 
+#: ``entitledUsers*Match*`` (``KalturaBaseEntryFilter`` L17-22: ``_matchor_entitled_kusers_*``)
+#: and the entry column holding that list.
+ENTITLED_USER_FILTERS = (
+    ("entitledUsersEditMatchOr", "entitled_edit", False),
+    ("entitledUsersEditMatchAnd", "entitled_edit", True),
+    ("entitledUsersPublishMatchOr", "entitled_publish", False),
+    ("entitledUsersPublishMatchAnd", "entitled_publish", True),
+    ("entitledUsersViewMatchOr", "entitled_view", False),
+    ("entitledUsersViewMatchAnd", "entitled_view", True),
+)
+
+
+def _apply_entitled_user_filters(query: Query, flt: dict) -> None:
+    """Entries whose ``entitledUsersEdit``/``Publish``/``View`` list holds any (Or) or every
+    (And) of the given user ids (reference §4.1)."""
+    for name, column, match_all in ENTITLED_USER_FILTERS:
+        value = _text(flt, name)
+        if value is None:
+            continue
+        users = ms.split_list(value)[:MAX_IN_VALUES]
+        if not users:
+            _no_match(query)
+            continue
+        # The list is stored comma-separated without spaces; wrapping it in commas makes each
+        # id a whole item.
+        member = f"(',' || e.{column} || ',') LIKE ? ESCAPE '\\'"
+        conditions = [member] * len(users)
+        patterns = [f"%,{_like_escape(user)},%" for user in users]
+        query.add_selective(f" {'AND' if match_all else 'OR'} ".join(conditions), *patterns)
+
+
+def _like_escape(text: str) -> str:
+    """Escape SQL ``LIKE`` wildcards (a user id may contain ``%`` or ``_``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _apply_media_filters(query: Query, flt: dict) -> None:
     media_type = coerce_enum(flt.get("mediaTypeEqual"), "mediaTypeEqual", ms.MEDIA_TYPES, "KalturaMediaType")
     if media_type is not None:
@@ -396,9 +551,33 @@ def _apply_category_filters(call: Call, query: Query, flt: dict) -> None:
         query.add(in_categories.format("?"), category_id)
     for category_id in _int_list(_text(flt, "categoriesIdsNotContains"), "categoriesIdsNotContains"):
         query.add("NOT " + in_categories.format("?"), category_id)
+    ancestors = _text(flt, "categoryAncestorIdIn")
+    if ancestors is not None:
+        # Entries in these categories or any category below them (reference §4.1).
+        subtree = _category_subtree(call, _int_list(ancestors, "categoryAncestorIdIn"))
+        if subtree:
+            query.add_selective(in_categories.format(",".join("?" * len(subtree))), *subtree)
+        else:
+            _no_match(query)
     empty = coerce_enum(flt.get("categoriesIdsEmpty"), "categoriesIdsEmpty", (-1, 0, 1), "KalturaNullableBoolean")
     if empty in (0, 1):
         query.add("e.categories_ids = ''" if empty == 1 else "e.categories_ids != ''")
+
+
+def _category_subtree(call: Call, roots: list[int]) -> list[int]:
+    """The given categories of the partner and every category below them."""
+    children: dict[int | None, list[int]] = {}
+    for cid, row in ms.categories(call.store, call.require_partner()).items():
+        children.setdefault(row["parent_id"], []).append(cid)
+    known = {cid for ids in children.values() for cid in ids}
+    found: list[int] = []
+    pending = [cid for cid in roots if cid in known]
+    while pending:
+        cid = pending.pop()
+        if cid not in found:
+            found.append(cid)
+            pending.extend(children.get(cid, []))
+    return found
 
 
 def _apply_time_filters(call: Call, query: Query, flt: dict) -> None:
@@ -414,9 +593,17 @@ def _apply_time_filters(call: Call, query: Query, flt: dict) -> None:
 
 
 def order_clause(order_by: str | None) -> str:
-    """SQL ``ORDER BY`` for Kaltura's comma list of ``+field``/``-field`` (unknown ones ignored)."""
+    """SQL ``ORDER BY`` for Kaltura's ``orderBy`` (comma list of ``+field``/``-field``).
+
+    ``recent`` and ``-recent`` sort by ``available_from``, newest first, and ``+recent`` oldest
+    first (reference §4.1; ``SphinxEntryCriteria.php`` L268-278, which the reference misreads as
+    "all newest first"). Unknown values are dropped; with none left the list is newest first.
+    """
     terms = []
     for item in ms.split_list(order_by):
+        if item in ("recent", "-recent", "+recent"):
+            terms.append(f"{AVAILABLE_FROM} {'ASC' if item == '+recent' else 'DESC'}")
+            continue
         direction, name = ("DESC", item[1:]) if item.startswith("-") else ("ASC", item.lstrip("+"))
         column = ORDER_COLUMNS.get(name)
         if column:
@@ -426,16 +613,25 @@ def order_clause(order_by: str | None) -> str:
     return ", ".join(terms) + ", e.seq DESC"
 
 
+def _apply_order_filters(call: Call, query: Query, order_by: str | None) -> None:
+    """``recent``/``-recent`` also leave out entries not available yet (a start date in the
+    future): ``_lte_available_from = now`` (``SphinxEntryCriteria.php`` L268-272)."""
+    if any(item in ("recent", "-recent") for item in ms.split_list(order_by)):
+        query.add(f"{AVAILABLE_FROM} <= ?", int(call.now()))
+
+
 def build_query(call: Call, flt: dict, *, media_fields: bool) -> Query:
     """Every filter condition of an entry list (without entitlement)."""
     query = Query()
     query.add("e.partner_id = ?", call.require_partner())
     _apply_id_filters(query, flt)
     _apply_status_filters(query, flt)
-    _apply_text_filters(query, flt)
+    _apply_text_filters(call, query, flt)
     _apply_owner_filters(query, flt)
+    _apply_entitled_user_filters(query, flt)
     _apply_category_filters(call, query, flt)
     _apply_time_filters(call, query, flt)
+    _apply_order_filters(call, query, _text(flt, "orderBy"))
     if media_fields:
         _apply_media_filters(query, flt)
     return query
@@ -489,7 +685,7 @@ def _restricted_page(
     """A page and total of a list restricted in SQL (owner-only or entitlement tokens)."""
     count_condition, count_params = restriction.sql(for_count=not query.selective)
     page_condition, page_params = restriction.sql(for_count=False)
-    if count_condition is None:
+    if count_condition is None or page_condition is None:
         return ms.search_entries(call.store, query.where, query.params, order, limit, offset)
     return ms.search_entries(
         call.store,
@@ -512,13 +708,15 @@ def _checked_page(
     return (allowed[offset : offset + limit] if limit else []), len(allowed)
 
 
-@action("media", "list")
+# Permissions: deployment/permissions/service.media.ini (list).
+@action("media", "list", permissions=MEDIA_LIST)
 def media_list(call: Call) -> dict:
     """List media entries (``KalturaMediaListResponse``)."""
     return list_entries(call, media_fields=True, response_type="KalturaMediaListResponse")
 
 
-@action("baseEntry", "list")
+# Permissions: deployment/permissions/service.baseentry.ini (list).
+@action("baseEntry", "list", permissions=BASE_ENTRY_LIST)
 def base_entry_list(call: Call) -> dict:
     """List entries of any type; media fields apply only with a ``KalturaMediaEntryFilter``."""
     flt = call.obj("filter", type_name="KalturaBaseEntryFilter")
@@ -526,9 +724,19 @@ def base_entry_list(call: Call) -> dict:
     return list_entries(call, media_fields=media_fields, response_type="KalturaBaseEntryListResponse")
 
 
-@action("media", "get")
+# Permissions: deployment/permissions/service.media.ini (get).
+@action("media", "get", permissions=(registry.CONTENT_MANAGE_BASE, registry.BASE_USER_SESSION, registry.WIDGET_SESSION))
 def media_get(call: Call) -> dict:
     """One media entry, if the KS may see it."""
+    entry = visible_entry(call, call.str("entryId", required=True))
+    return entry_object(call, entry)
+
+
+# Permissions: deployment/permissions/service.baseentry.ini (get).
+@action("baseEntry", "get", permissions=BASE_ENTRY_GET)
+def base_entry_get(call: Call) -> dict:
+    """One entry of any type, if the KS may see it; a media entry is a ``KalturaMediaEntry``
+    (reference §4.4; ``BaseEntryService::getAction`` returns the entry's own API type)."""
     entry = visible_entry(call, call.str("entryId", required=True))
     return entry_object(call, entry)
 
@@ -606,7 +814,8 @@ def parse_entry_input(call: Call, obj: dict, *, inserting: bool) -> EntryInput:
     sent = _set_fields(obj)
     for name in sent:
         if name in READONLY_FIELDS or (not inserting and name in INSERT_ONLY_FIELDS):
-            raise ApiError("PROPERTY_VALIDATION_NOT_UPDATABLE", PROP_NAME=name)
+            # KalturaObject::validateForInsert/validateForUpdate name the property with its class.
+            raise ApiError("PROPERTY_VALIDATION_NOT_UPDATABLE", PROP_NAME=f"KalturaMediaEntry::{name}")
     session = call.session
     if session is not None and not session.is_admin:
         for name in ADMIN_FIELDS:
@@ -625,6 +834,7 @@ def _map_text_fields(sent: dict, result: EntryInput) -> None:
         ("description", "description"),
         ("partnerData", "partner_data"),
         ("userId", "user_id"),
+        ("creatorId", "creator_id"),
         ("referenceId", "reference_id"),
     ):
         if name in sent:
@@ -684,32 +894,69 @@ def _category_input(call: Call, sent: dict) -> list[int] | None:
     return None
 
 
-def _owner_for_insert(call: Call, requested: str | None) -> str:
-    """The owner of a new entry: the KS user, or (ADMIN only) any user, created if missing."""
-    own = call.kuser_id()
-    if requested in (None, "") or requested == own:
-        return own
-    if call.session is None or not call.session.is_admin:
-        raise invalid_type()
-    call.store.ensure_user(call.require_partner(), requested, call.now())
-    return requested
+def _owner_for_insert(call: Call, requested: str | None, creator: str | None) -> tuple[str, str]:
+    """The owner and creator of a new entry (``KalturaEntryService::checkAndSetValidUserInsert``).
+
+    Without ``userId`` both are the KS user, created if missing (reference §7: ``media.add`` as
+    the user creates it). A USER session may only name itself (``INVALID_KS -4`` otherwise); an
+    ADMIN session may name anyone, and that user (and the creator) is created if missing.
+    """
+    if not requested:
+        own = call.kuser_id()
+        return own, own
+    session = call.session
+    if session is None or not session.is_admin:
+        own = call.kuser_id()
+        if requested.lower() != own.lower():
+            raise invalid_type()
+        return own, own
+    partner_id = call.require_partner()
+    owner = call.store.ensure_user(partner_id, requested.strip(), call.now())["puser_id"]
+    creator_id = (creator or "").strip() or owner
+    call.store.ensure_user(partner_id, creator_id, call.now())
+    return owner, creator_id
 
 
-@action("media", "add")
+def _entitled_users(call: Call, data: EntryInput, entry: sqlite3.Row | None = None) -> None:
+    """Users named in ``entitledUsers*`` are created when missing; deleted ones are dropped
+    (reference §7; ``api_v3/lib/types/entry/KalturaBaseEntry.php``: ``validateUsers``,
+    ``ensureKusersExist``). A blocked user newly added is ``USER_BLOCKED``
+    (``alpha/lib/model/entry.php``: ``setEntitledPusersEdit`` and friends)."""
+    partner_id = call.require_partner()
+    for column in ("entitled_edit", "entitled_publish", "entitled_view"):
+        if column not in data.columns:
+            continue
+        before = set(ms.split_list(entry[column])) if entry is not None else set()
+        kept = []
+        for user_id in ms.split_list(data.columns[column]):
+            row = call.store.user(partner_id, user_id)
+            if row is not None and row["status"] == USER_DELETED:
+                continue
+            if row is None:
+                row = call.store.ensure_user(partner_id, user_id, call.now())
+            elif row["status"] == USER_BLOCKED and user_id not in before:
+                raise ApiError("USER_BLOCKED")
+            kept.append(row["puser_id"])
+        data.columns[column] = ",".join(dict.fromkeys(kept))
+
+
+# Permissions: deployment/permissions/service.media.ini (add).
+@action("media", "add", permissions=MEDIA_ADD)
 def media_add(call: Call) -> dict:
     """Create a media entry without content (status NO_CONTENT)."""
-    forbid_widget(call)
     obj = call.obj("entry", required=True, type_name="KalturaMediaEntry")
     data = parse_entry_input(call, obj, inserting=True)
-    owner = _owner_for_insert(call, data.columns.pop("user_id", None))
+    owner, creator = _owner_for_insert(call, data.columns.pop("user_id", None), data.columns.pop("creator_id", None))
+    _entitled_users(call, data)
     partner = call.store.partner(call.require_partner())
+    assert partner is not None
     now = int(call.now())
     columns = {
         "id": _unused_entry_id(call),
         "partner_id": partner.id,
         "name": "",
         "user_id": owner,
-        "creator_id": call.kuser_id() or owner,
+        "creator_id": creator,
         "status": ms.ENTRY_NO_CONTENT,
         "created_at": now,
         "updated_at": now,
@@ -730,14 +977,15 @@ def _unused_entry_id(call: Call) -> str:
             return candidate
 
 
-@action("media", "update")
+# Permissions: deployment/permissions/service.media.ini (update).
+@action("media", "update", permissions=ENTRY_UPDATE)
 def media_update(call: Call) -> dict:
     """Change the properties sent in ``mediaEntry``; the rest stays as it was."""
-    forbid_widget(call)
     entry = editable_entry(call, call.str("entryId", required=True))
     obj = call.obj("mediaEntry", required=True, type_name="KalturaMediaEntry")
     data = parse_entry_input(call, obj, inserting=False)
     _check_owner_change(call, entry, data)
+    _entitled_users(call, data, entry)
     changes = {k: v for k, v in data.columns.items() if entry[k] != v}
     if "user_id" in changes:
         call.store.ensure_user(entry["partner_id"], changes["user_id"], call.now())
@@ -765,11 +1013,23 @@ def _check_owner_change(call: Call, entry, data: EntryInput) -> None:
         raise invalid_type()
 
 
-@action("media", "delete")
-def media_delete(call: Call) -> None:
-    """Mark the entry DELETED (it disappears from lists and ``media.get``)."""
-    forbid_widget(call)
-    entry = editable_entry(call, call.str("entryId", required=True))
+def delete_entry(call: Call, *, owner_only: bool) -> None:
+    """Mark the entry DELETED (it disappears from lists, ``get`` and delivery).
+
+    ``media.delete`` is ``@validateUser entry entryId edit``: ADMIN sessions, ``edit:<id>``/``edit:*``,
+    the owner and users in ``entitledUsersEdit`` may; ``baseEntry.delete`` adds ``ownerOnly``,
+    so ``entitledUsersEdit`` is not enough there (``KalturaDispatcher::validateUser``, reference §4.4).
+    Anyone else gets ``INVALID_KS "", "-4,INVALID_TYPE"``.
+    """
+    entry = visible_entry(call, call.str("entryId", required=True))
+    allowed = entitlement.may_edit(
+        call.session,
+        entry_id=entry["id"],
+        owner=entry["user_id"],
+        entitled_edit=() if owner_only else ms.split_list(entry["entitled_edit"]),
+    )
+    if not allowed:
+        raise invalid_type()
     with call.store.tx() as conn:
         ms.update_entry(
             conn,
@@ -784,7 +1044,20 @@ def media_delete(call: Call) -> None:
         conn.execute(
             "UPDATE media_flavors SET status = ?, next_at = NULL WHERE entry_id = ?", (ms.FLAVOR_DELETED, entry["id"])
         )
-    return None
+
+
+# Permissions: deployment/permissions/service.media.ini (delete).
+@action("media", "delete", permissions=ENTRY_DELETE)
+def media_delete(call: Call) -> None:
+    """Delete a media entry (owner, ``entitledUsersEdit``, ``edit`` privilege or ADMIN)."""
+    delete_entry(call, owner_only=False)
+
+
+# Permissions: deployment/permissions/service.baseentry.ini (delete).
+@action("baseEntry", "delete", permissions=ENTRY_DELETE)
+def base_entry_delete(call: Call) -> None:
+    """Delete an entry of any type (owner, ``edit`` privilege or ADMIN only)."""
+    delete_entry(call, owner_only=True)
 
 
 # -- content -------------------------------------------------------------------------------------
@@ -792,14 +1065,18 @@ def media_delete(call: Call) -> None:
 TOKEN_RESOURCE = "KalturaUploadedFileTokenResource"
 
 
-@action("media", "addContent")
+# Permissions: deployment/permissions/service.media.ini (addcontent).
+@action(
+    "media",
+    "addContent",
+    permissions=(registry.CONTENT_INGEST_UPLOAD, registry.BASE_USER_SESSION, registry.CAPTURE_DEVICE),
+)
 def media_add_content(call: Call) -> dict:
     """Attach an upload token's file to a NO_CONTENT entry (reference §6.3).
 
     A fully uploaded token starts processing at once; a token still being uploaded is attached
     and the entry waits in IMPORT until its final chunk arrives.
     """
-    forbid_widget(call)
     entry = editable_entry(call, call.str("entryId", required=True))
     resource = call.obj("resource", required=True, type_name="KalturaResource")
     resource_type = resource.get("objectType")
@@ -810,10 +1087,11 @@ def media_add_content(call: Call) -> dict:
     if entry["status"] != ms.ENTRY_NO_CONTENT:
         raise ApiError("ENTRY_ALREADY_WITH_CONTENT")
     token_id = coerce_str(resource.get("token"), "token")
+    # Any (not deleted) token of the partner: KalturaUploadedFileTokenResource looks it up with
+    # UploadTokenPeer::retrieveByPK, which, unlike uploadToken.get/upload, is not restricted to
+    # the KS user (reference §6.3).
     token = ms.get_token(call.store, entry["partner_id"], token_id or "")
-    session = call.session
-    if token is None or not ((session and session.is_admin) or token["user_id"] == call.kuser_id()):
-        # A user session may only use its own upload tokens (like uploadToken.get/upload).
+    if token is None:
         raise ApiError("UPLOAD_TOKEN_NOT_FOUND")
     if token["status"] == ms.TOKEN_FULL_UPLOAD:
         ingest_token(call, entry, token)

@@ -4,6 +4,7 @@ plus ``system.ping``."""
 from __future__ import annotations
 
 from .. import ks as kslib
+from .. import registry
 from ..context import SESSION_ADMIN, SESSION_USER, Call, Session, parse_privileges
 from ..errors import ApiError
 from ..registry import action
@@ -48,7 +49,8 @@ def session_info(ks: str, session: Session) -> dict:
     }
 
 
-@action("session", "start", ks="none")
+# Permissions: deployment/permissions/service.session.ini (start).
+@action("session", "start", ks="none", permissions=(registry.ALWAYS_ALLOWED,))
 def start(call: Call) -> str:
     """A KS for the partner, authenticated by its admin secret (or its user secret for USER)."""
     secret = call.str("secret", required=True)
@@ -71,7 +73,8 @@ def _secret_matches(partner: Partner, secret: str, ks_type: int) -> bool:
     return ks_type == SESSION_USER and secret == partner.secret
 
 
-@action("session", "startWidgetSession", ks="none")
+# Permissions: deployment/permissions/service.session.ini (startwidgetsession).
+@action("session", "startWidgetSession", ks="none", permissions=(registry.ALWAYS_ALLOWED,))
 def start_widget_session(call: Call) -> dict:
     """An anonymous USER KS with ``view:*,widget:1`` for the partner's default widget ``_PID``."""
     widget_id = call.str("widgetId", required=True)
@@ -97,7 +100,10 @@ def _widget_partner(store: Store, widget_id: str) -> Partner | None:
     return store.partner(int(widget_id[1:]))
 
 
-@action("session", "get", ks="required")
+# Permissions: deployment/permissions/service.session.ini (get).
+@action(
+    "session", "get", ks="required", permissions=(registry.SESSION_READ, registry.KMC_ACCESS, registry.KMC_READ_ONLY)
+)
 def get(call: Call) -> dict:
     """Details of a KS: the caller's own, or (ADMIN only) another one of the same partner."""
     assert call.session is not None and call.ks is not None
@@ -112,14 +118,16 @@ def get(call: Call) -> dict:
     return session_info(other, session)
 
 
-@action("session", "end", ks="required")
+# Permissions: deployment/permissions/service.session.ini (end).
+@action("session", "end", ks="required", permissions=(registry.ALWAYS_ALLOWED,))
 def end(call: Call) -> None:
     """Log the caller's KS out: later calls with it get ``INVALID_KS "LOGOUT"``."""
     assert call.session is not None and call.ks is not None
     kslib.revoke_ks(call.store, call.session.partner_id, call.ks)
 
 
-@action("system", "ping", ks="none")
+# Permissions: deployment/permissions/service.system.ini (ping).
+@action("system", "ping", ks="none", permissions=(registry.ALWAYS_ALLOWED,))
 def ping(call: Call) -> bool:
     """Always true: the server is up."""
     del call

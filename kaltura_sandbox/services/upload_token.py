@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import media_store as ms
-from .. import processing
+from .. import processing, registry
 from ..context import Call
 from ..errors import ApiError
 from ..params import coerce_enum, coerce_float, coerce_int, coerce_str
@@ -43,6 +43,24 @@ FINAL_CHUNK_POLL = 0.05
 MAX_WAITING_CHUNKS = 1000
 MAX_RESUME_TIME = 604800  # upload_token_max_resume_time: 7 days
 COPY_BLOCK = 1024 * 1024
+
+# Permission items (deployment/permissions/service.uploadtoken.ini): a widget session may read
+# tokens but not create or fill them.
+UPLOAD_WRITE = (
+    registry.ATTACHMENT_MODIFY,
+    registry.CAPTION_MODIFY,
+    registry.CONTENT_INGEST_UPLOAD,
+    registry.BASE_USER_SESSION,
+    registry.CAPTURE_DEVICE,
+    registry.BASE_UPLOAD,
+)
+UPLOAD_READ = (
+    registry.CONTENT_INGEST_UPLOAD,
+    registry.BASE_USER_SESSION,
+    registry.WIDGET_SESSION,
+    registry.CAPTURE_DEVICE,
+    registry.BASE_UPLOAD,
+)
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -116,10 +134,10 @@ def _uploads_dir(call: Call) -> Path:
 # -- add / get / list / delete --------------------------------------------------------------------
 
 
-@action("uploadToken", "add")
+# Permissions: deployment/permissions/service.uploadtoken.ini (add).
+@action("uploadToken", "add", permissions=UPLOAD_WRITE)
 def upload_token_add(call: Call) -> dict:
     """Create an upload token owned by the KS user (status PENDING)."""
-    media.forbid_widget(call)
     obj = call.obj("uploadToken", type_name="KalturaUploadToken")
     for name in (
         "id",
@@ -134,7 +152,8 @@ def upload_token_add(call: Call) -> dict:
         "attachedObjectId",
     ):
         if obj.get(name) is not None:
-            raise ApiError("PROPERTY_VALIDATION_NOT_UPDATABLE", PROP_NAME=name)
+            # KalturaObject::validateForInsert names the property with its class.
+            raise ApiError("PROPERTY_VALIDATION_NOT_UPDATABLE", PROP_NAME=f"KalturaUploadToken::{name}")
     file_size = coerce_float(obj.get("fileSize"), "fileSize")
     auto_finalize = coerce_enum(obj.get("autoFinalize"), "autoFinalize", (-1, 0, 1), "KalturaNullableBoolean")
     if auto_finalize == 1 and not file_size:
@@ -158,13 +177,15 @@ def upload_token_add(call: Call) -> dict:
     return result
 
 
-@action("uploadToken", "get")
+# Permissions: deployment/permissions/service.uploadtoken.ini (get).
+@action("uploadToken", "get", permissions=UPLOAD_READ)
 def upload_token_get(call: Call) -> dict:
     """One upload token; read ``uploadedFileSize`` from it to resume an interrupted upload."""
     return token_object(visible_token(call, call.str("uploadTokenId", required=True)))
 
 
-@action("uploadToken", "list")
+# Permissions: deployment/permissions/service.uploadtoken.ini (list).
+@action("uploadToken", "list", permissions=UPLOAD_READ)
 def upload_token_list(call: Call) -> dict:
     """The partner's tokens (a user session: only its own), newest last."""
     flt = call.obj("filter", type_name="KalturaUploadTokenFilter")
@@ -213,10 +234,14 @@ def _token_filters(query: media.Query, flt: dict) -> None:
         query.add("t.file_size = ?", file_size)
 
 
-@action("uploadToken", "delete")
+# Permissions: deployment/permissions/service.uploadtoken.ini (delete).
+@action(
+    "uploadToken",
+    "delete",
+    permissions=(registry.CONTENT_INGEST_UPLOAD, registry.BASE_USER_SESSION, registry.BASE_UPLOAD),
+)
 def upload_token_delete(call: Call) -> None:
     """Delete a token and its uploaded bytes."""
-    media.forbid_widget(call)
     row = visible_token(call, call.str("uploadTokenId", required=True))
     with _token_lock(row["id"]):
         ms.update_token(call.store, row["id"], status=ms.TOKEN_DELETED, updated_at=int(call.now()))
@@ -239,10 +264,10 @@ class _Chunk:
         self.name = name
 
 
-@action("uploadToken", "upload")
+# Permissions: deployment/permissions/service.uploadtoken.ini (upload).
+@action("uploadToken", "upload", permissions=UPLOAD_WRITE)
 def upload_token_upload(call: Call) -> dict:
     """Receive one part of the token's file (see the module docstring for the rules)."""
-    media.forbid_widget(call)
     row = visible_token(call, call.str("uploadTokenId", required=True))
     part = call.file("fileData", required=True)
     resume = bool(call.bool("resume", default=False))

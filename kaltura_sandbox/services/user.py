@@ -1,12 +1,25 @@
-"""``user`` service: ``get``, ``add``, ``list`` (reference §7).
+"""``user`` service: ``get``, ``add``, ``update``, ``delete``, ``list`` (reference §7;
+``api_v3/services/UserService.php``, ``alpha/lib/model/kuserPeer.php``).
+
+Who may call what is decided by the role's permissions (``deployment/permissions/service.user.ini``,
+checked in ``app.SandboxApp._authorize``): ``user.get`` needs ADMIN_BASE or
+BASE_USER_SESSION_PERMISSION (so a plain USER session may read itself), ``user.list`` ADMIN_BASE,
+``user.add`` ADMIN_USER_ADD, ``user.update`` ADMIN_USER_UPDATE, ``user.delete`` ADMIN_USER_DELETE.
 
 * ``user.get(userId)``: empty means the KS user; a non-ADMIN session asking for someone else gets
   ``CANNOT_RETRIEVE_ANOTHER_USER_USING_NON_ADMIN_SESSION`` (Kaltura checks the KS type, not the
-  role); an unknown or deleted user is ``INVALID_USER_ID`` ("Invalid user id", no arguments).
-* ``user.add(user)`` (role permission ``USER_ADD``): id checked against Kaltura's user-id pattern,
-  ``DUPLICATE_USER_BY_ID``, ``DUPLICATE_USER_BY_LOGIN_ID`` for a login email already in use,
-  ``USER_ROLE_NOT_FOUND``; defaults screenName = id and firstName = id.
-* ``user.list(filter, pager)`` (``USER_READ``): deleted users hidden unless asked for.
+  role); an unknown or deleted user is ``INVALID_USER_ID`` ("Invalid user id", no arguments) -
+  including the KS user itself while nothing has created it yet.
+* ``user.add(user)``: id checked against Kaltura's user-id pattern (a missing id fails it too:
+  ``INVALID_FIELD_VALUE`` ``id``), ``DUPLICATE_USER_BY_ID``, ``DUPLICATE_USER_BY_LOGIN_ID`` for a
+  login email already in use, ``USER_ROLE_NOT_FOUND``, ``ONLY_ONE_ROLE_PER_USER_ALLOWED``;
+  ``isAdmin`` without ``roleIds`` gets the partner's administrator role; defaults screenName = id
+  and firstName = id.
+* ``user.update(userId, user)``: only the properties sent change; insert-only ones
+  (``password``, ``externalId``, ``isGuest``, ``isAccountOwner``, ``loginEnabled``) are
+  ``PROPERTY_VALIDATION_NOT_UPDATABLE``; a missing user is ``INVALID_USER_ID``.
+* ``user.delete(userId)``: the user becomes DELETED (2) and is returned; afterwards it is not found.
+* ``user.list(filter, pager)``: deleted users hidden unless asked for.
 """
 
 from __future__ import annotations
@@ -14,7 +27,9 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from .. import media_store as ms
 from .. import params as P
+from .. import registry
 from ..context import Call
 from ..errors import ApiError
 from ..registry import action
@@ -72,7 +87,12 @@ def _role_names(store: Any, partner_id: int, role_ids: str | None) -> str | None
     return ",".join(role.name for role in roles if role) or None
 
 
-@action("user", "get")
+# Permissions: deployment/permissions/service.user.ini (get).
+@action(
+    "user",
+    "get",
+    permissions=(registry.ADMIN_BASE, registry.KMC_READ_ONLY, registry.BASE_USER_SESSION, registry.WIDGET_SESSION),
+)
 def get(call: Call) -> dict:
     """A user by id (empty = the KS user)."""
     session = call.session
@@ -86,19 +106,19 @@ def get(call: Call) -> dict:
     return user_object(call.store, row)
 
 
-@action("user", "add", admin_only=True, permission="USER_ADD")
+# Permissions: deployment/permissions/service.user.ini (add).
+@action("user", "add", permissions=(registry.ADMIN_USER_ADD,))
 def add(call: Call) -> dict:
     """Create a partner user (see the module docstring for the rules and errors)."""
     partner_id = call.require_partner()
     obj = call.obj("user", required=True, type_name="KalturaUser")
     user_id = P.coerce_str(obj.get("id"), "id")
     external_id = P.coerce_str(obj.get("externalId"), "externalId")
-    if user_id and external_id:
+    if (user_id or "").strip() and (external_id or "").strip():
         raise ApiError("ID_AND_EXTERNAL_ID_ARE_MUTUALLY_EXCLUSIVE")
-    user_id = user_id or external_id
-    if user_id is None:
-        raise ApiError("PROPERTY_VALIDATION_CANNOT_BE_NULL", PROP_NAME="id")
-    if not PUSER_ID_RE.match(user_id):
+    user_id = external_id or user_id
+    # UserService::addAction L42: a missing id fails the user-id pattern like a malformed one.
+    if user_id is None or not PUSER_ID_RE.match(user_id):
         raise ApiError("INVALID_FIELD_VALUE", FIELD_NAME="id")
     values = _user_values(call, obj, partner_id)
     with call.store.tx():
@@ -133,10 +153,11 @@ def _user_values(call: Call, obj: dict, partner_id: int) -> dict:
     status = P.coerce_enum(obj.get("status"), "status", USER_STATUSES, "KalturaUserStatus")
     user_type = P.coerce_enum(obj.get("type"), "type", USER_TYPES, "KalturaUserType")
     is_admin = bool(P.coerce_bool(obj.get("isAdmin"), "isAdmin"))
-    if text["roleIds"]:
-        for ref in text["roleIds"].split(","):
-            if ref.strip() and call.store.role(partner_id, ref.strip()) is None:
-                raise ApiError("USER_ROLE_NOT_FOUND")
+    role_ids = _valid_role_ids(call, partner_id, text["roleIds"])
+    if role_ids is None and is_admin:
+        # kuserPeer::addUser L482-486: an admin user without a role gets the partner admin role.
+        admin_role = call.store.role(partner_id, "PARTNER_ADMIN_ROLE")
+        role_ids = str(admin_role.id) if admin_role is not None else None
     first, last = text["firstName"], text["lastName"]
     if first is None and last is None and text["fullName"]:
         first, _, rest = text["fullName"].partition(" ")
@@ -153,12 +174,25 @@ def _user_values(call: Call, obj: dict, partner_id: int) -> dict:
         "description": text["description"],
         "tags": text["tags"],
         "partner_data": text["partnerData"],
-        "role_ids": text["roleIds"],
+        "role_ids": role_ids,
         "status": USER_ACTIVE if status is None else status,
         "user_type": user_type or 0,
         "is_admin": int(is_admin),
         "login_enabled": int(login_enabled),
     }
+
+
+def _valid_role_ids(call: Call, partner_id: int, text: str | None) -> str | None:
+    """``roleIds`` as stored, after ``UserRolePeer::testValidRolesForUser``'s checks."""
+    refs = [ref.strip() for ref in (text or "").split(",") if ref.strip()]
+    if not refs:
+        return None
+    if len(refs) > 1:
+        raise ApiError("ONLY_ONE_ROLE_PER_USER_ALLOWED")
+    role = call.store.role(partner_id, refs[0])
+    if role is None:
+        raise ApiError("USER_ROLE_NOT_FOUND")
+    return str(role.id)
 
 
 def _check_login_email(call: Call, partner_id: int, email: str) -> None:
@@ -205,7 +239,122 @@ def _write_user(
     )
 
 
-@action("user", "list", admin_only=True, permission="USER_READ")
+#: ``KalturaUser`` properties ``user.update`` may change, and their columns.
+UPDATABLE_TEXT = {
+    "screenName": "screen_name",
+    "email": "email",
+    "description": "description",
+    "tags": "tags",
+    "partnerData": "partner_data",
+    "firstName": "first_name",
+    "lastName": "last_name",
+}
+#: Insert-only properties: sending one to ``update`` is ``PROPERTY_VALIDATION_NOT_UPDATABLE``
+#: (``KalturaObject::validateForUpdate``, which names the property ``KalturaUser::<name>``).
+INSERT_ONLY = ("password", "externalId", "isGuest", "isAccountOwner", "loginEnabled")
+#: Read-only properties: also ``PROPERTY_VALIDATION_NOT_UPDATABLE`` when sent.
+READ_ONLY = (
+    "partnerId",
+    "createdAt",
+    "updatedAt",
+    "storageSize",
+    "lastLoginTime",
+    "statusUpdatedAt",
+    "deletedAt",
+    "roleNames",
+    "encryptedSeed",
+)
+
+
+def existing_user(call: Call, user_id: str | None) -> sqlite3.Row:
+    """A user that is not deleted, else ``INVALID_USER_ID`` (``kuserPeer::getKuserByPartnerAndUid``)."""
+    row = call.store.user(call.require_partner(), user_id or "")
+    if row is None or row["status"] == USER_DELETED:
+        raise ApiError("INVALID_USER_ID")
+    return row
+
+
+# Permissions: deployment/permissions/service.user.ini (update).
+@action("user", "update", permissions=(registry.ADMIN_USER_UPDATE,))
+def update(call: Call) -> dict:
+    """Change the properties sent in ``user`` (``UserService::updateAction``)."""
+    partner_id = call.require_partner()
+    row = existing_user(call, call.str("userId", required=True))
+    obj = call.obj("user", required=True, type_name="KalturaUser")
+    changes = _update_changes(call, row, obj)
+    if changes:
+        changes["updated_at"] = int(call.now())
+        assignments = ", ".join(f"{column} = ?" for column in changes)
+        with call.store.tx() as conn:
+            conn.execute(
+                f"UPDATE kusers SET {assignments} WHERE partner_id = ? AND puser_id = ?",
+                (*changes.values(), partner_id, row["puser_id"]),
+            )
+            if {"first_name", "last_name", "screen_name"} & set(changes):
+                # The entry index holds the owner's names (freeText searches them).
+                ms.reindex_owner(conn, partner_id, row["puser_id"])
+    updated = call.store.user(partner_id, row["puser_id"])
+    assert updated is not None
+    return user_object(call.store, updated)
+
+
+def _update_changes(call: Call, row: sqlite3.Row, obj: dict) -> dict[str, Any]:
+    """Validated column changes of a ``user.update`` (only what was sent and differs)."""
+    sent = {k: v for k, v in obj.items() if k != "objectType" and v is not None}
+    for name in (*INSERT_ONLY, *READ_ONLY):
+        if name in sent:
+            raise ApiError("PROPERTY_VALIDATION_NOT_UPDATABLE", PROP_NAME=f"KalturaUser::{name}")
+    if "id" in sent and P.coerce_str(sent["id"], "id") != row["puser_id"]:
+        # Renaming a user is not modelled (README "Known deviations").
+        raise ApiError("PROPERTY_VALIDATION_NOT_UPDATABLE", PROP_NAME="KalturaUser::id")
+    changes: dict[str, Any] = {}
+    for name, column in UPDATABLE_TEXT.items():
+        if name in sent:
+            changes[column] = P.coerce_str(sent[name], name)
+    if "status" in sent:
+        changes["status"] = P.coerce_enum(sent["status"], "status", (USER_BLOCKED, USER_ACTIVE), "KalturaUserStatus")
+    if "isAdmin" in sent:
+        is_admin = bool(P.coerce_bool(sent["isAdmin"], "isAdmin"))
+        if row["is_admin"] and not is_admin:
+            raise ApiError("CANNOT_SET_ROOT_ADMIN_AS_NO_ADMIN")
+        changes["is_admin"] = int(is_admin)
+    if "roleIds" in sent:
+        role_ids = _valid_role_ids(call, row["partner_id"], P.coerce_str(sent["roleIds"], "roleIds"))
+        session = call.session
+        caller = "" if session is None or session.is_anonymous else session.user_id
+        if role_ids != row["role_ids"] and caller == row["puser_id"]:
+            raise ApiError("CANNOT_CHANGE_OWN_ROLE")
+        changes["role_ids"] = role_ids
+    return {column: value for column, value in changes.items() if row[column] != value}
+
+
+# Permissions: deployment/permissions/service.user.ini (delete).
+@action("user", "delete", permissions=(registry.ADMIN_USER_DELETE,))
+def delete(call: Call) -> dict:
+    """Mark the user DELETED and return it (``UserService::deleteAction``)."""
+    partner_id = call.require_partner()
+    row = existing_user(call, call.str("userId", required=True))
+    call.store.execute(
+        "UPDATE kusers SET status = ?, updated_at = ? WHERE partner_id = ? AND puser_id = ?",
+        (USER_DELETED, int(call.now()), partner_id, row["puser_id"]),
+    )
+    deleted = call.store.user(partner_id, row["puser_id"])
+    assert deleted is not None
+    return user_object(call.store, deleted)
+
+
+# Permissions: deployment/permissions/service.user.ini (list).
+@action(
+    "user",
+    "list",
+    permissions=(
+        registry.ADMIN_BASE,
+        registry.ACCOUNT_BASE,
+        registry.EP_BASE,
+        registry.CAPTURE_DEVICE,
+        registry.WEBCAST_PRODUCER,
+    ),
+)
 def list_users(call: Call) -> dict:
     """The partner's users matching the filter, paged (deleted users hidden by default)."""
     partner_id = call.require_partner()
@@ -259,10 +408,10 @@ def _user_filter(flt: dict, partner_id: int) -> tuple[list[str], list[Any]]:
 
 def _statuses(flt: dict) -> list[int]:
     if flt.get("statusEqual") is not None:
-        return [P.coerce_enum(flt["statusEqual"], "statusEqual", USER_STATUSES, "KalturaUserStatus")]
+        return [P.coerce_enum(flt["statusEqual"], "statusEqual", USER_STATUSES, "KalturaUserStatus") or 0]
     if flt.get("statusIn") is not None:
         return [
-            P.coerce_enum(v, "statusIn", USER_STATUSES, "KalturaUserStatus")
+            P.coerce_enum(v, "statusIn", USER_STATUSES, "KalturaUserStatus") or 0
             for v in _split(flt["statusIn"], "statusIn")
         ]
     return [USER_BLOCKED, USER_ACTIVE]

@@ -161,3 +161,36 @@ def png_rows(data: bytes) -> list[bytes]:
         assert raw[y * stride] == 0
         rows.append(raw[y * stride + 1 : (y + 1) * stride])
     return rows
+
+
+def jpeg_segments(data: bytes) -> dict[int, list[bytes]]:
+    """The marker segments of a JPEG file up to its scan (marker -> payloads); fails on anything
+    that is not a complete JPEG (SOI first, EOI last)."""
+    assert data[:2] == b"\xff\xd8", data[:16]
+    assert data[-2:] == b"\xff\xd9", data[-16:]
+    segments: dict[int, list[bytes]] = {}
+    pos = 2
+    while True:
+        assert data[pos] == 0xFF, (pos, data[pos : pos + 4])
+        marker = data[pos + 1]
+        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        segments.setdefault(marker, []).append(data[pos + 4 : pos + 2 + length])
+        pos += 2 + length
+        if marker == 0xDA:  # start of scan: entropy-coded data follows
+            return segments
+
+
+def jpeg_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a baseline JPEG's SOF0 segment."""
+    segments = jpeg_segments(data)
+    assert 0xC0 in segments, sorted(segments)  # SOF0: baseline DCT
+    precision, height, width, components = struct.unpack(">BHHB", segments[0xC0][0][:6])
+    assert (precision, components) == (8, 3)
+    return width, height
+
+
+def jpeg_luma_dc_quantiser(data: bytes) -> int:
+    """The first (DC) entry of the JPEG's luminance quantisation table."""
+    table = jpeg_segments(data)[0xDB][0]
+    assert table[0] == 0  # 8-bit table 0 (luminance)
+    return table[1]

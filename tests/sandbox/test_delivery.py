@@ -4,6 +4,7 @@ Kaltura's external-error headers."""
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -14,6 +15,8 @@ from tests.sandbox.media_support import (
     PARTICIPANT,
     add_entry,
     get,
+    jpeg_luma_dc_quantiser,
+    jpeg_size,
     list_all,
     mp4_bytes,
     png_header,
@@ -50,8 +53,10 @@ def manifest_url(entry: dict, fmt: str, ks: str | None, ext: str) -> str:
 
 
 def assert_external_error(response, code: int) -> None:
-    assert response.status_code == 200
+    """Kaltura's external error (KExternalErrors::dieError): HTTP 404 with X-Kaltura headers."""
+    assert response.status_code == 404
     assert response.content == b""
+    assert response.headers["Cache-Control"] == "private, max-age=60, max-stale=0"
     assert response.headers["X-Kaltura"] == f"error-{code}"
     assert response.headers["X-Kaltura-App"].startswith(f"exiting on error {code} - ")
 
@@ -61,36 +66,154 @@ def ready_flavors(api: JsonApi, ks: str, entry_id: str) -> list[dict]:
     return [f for f in listed if f["status"] == 2 and f["isWeb"]]
 
 
-# -- thumbnails ------------------------------------------------------------------------------------
+# -- thumbnails (reference §4.5; thumbnailAction.class.php, KImageMagickCropper.php) ---------------
 
 
-@pytest.mark.parametrize("width, height", [(120, 90), (320, 180), (1, 1), (640, 640)])
-def test_thumbnail_has_the_requested_size(api, admin, width, height):
-    entry = list_all(api, admin, mediaTypeEqual=1)[0]
-    response = get(f"{entry['thumbnailUrl']}/width/{width}/height/{height}")
+@pytest.fixture
+def known(sandbox_reset, creds) -> dict[str, dict]:
+    """Entries of known sizes, seeded through the control surface, by role."""
+    specs = {
+        "landscape": {"name": "Landscape", "mediaType": 1, "width": 1920, "height": 1080, "msDuration": 100_000},
+        "portrait": {"name": "Portrait", "mediaType": 1, "width": 1080, "height": 1920, "msDuration": 60_000},
+        "small": {"name": "Small", "mediaType": 2, "width": 160, "height": 120},
+        "photo": {"name": "Photo", "mediaType": 2, "width": 4000, "height": 3000},
+    }
+    made = sandbox_reset.control("entries", entries=list(specs.values()))["ids"]
+    pid = creds["partnerId"]
+    return {
+        role: {
+            "id": entry_id,
+            "url": f"{sandbox_reset.url}/p/{pid}/sp/{pid}00/thumbnail/entry_id/{entry_id}/version/100000",
+            **spec,
+        }
+        for (role, spec), entry_id in zip(specs.items(), made, strict=True)
+    }
+
+
+def thumb(entry: dict, **params) -> bytes:
+    """GET a thumbnail with path parameters; fails unless it is a 200 image."""
+    path = "".join(f"/{key}/{value}" for key, value in params.items())
+    response = get(entry["url"] + path)
+    assert response.status_code == 200, response.headers
+    return response.content
+
+
+@pytest.mark.parametrize("width, height", [(120, 90), (320, 180), (1, 1), (640, 640), (1000, 250)])
+def test_thumbnail_type_3_is_a_jpeg_of_exactly_the_box(known, width, height):
+    response = get(f"{known['landscape']['url']}/width/{width}/height/{height}/type/3")
     assert response.status_code == 200
-    assert response.headers["Content-Type"] == "image/png"
-    assert png_header(response.content) == (width, height)
-    rows = png_rows(response.content)
-    assert len(rows) == height and all(len(row) == width * 3 for row in rows)
+    assert response.headers["Content-Type"] == "image/jpeg"
+    assert jpeg_size(response.content) == (width, height)
 
 
-def test_thumbnail_is_a_picture_not_a_blank(api, admin):
-    entry = list_all(api, admin, mediaTypeEqual=2)[0]
-    rows = png_rows(get(f"{entry['thumbnailUrl']}/width/200/height/120").content)
-    pixels = {row[i : i + 3] for row in rows for i in range(0, len(row), 3)}
-    assert len(pixels) > 50  # a gradient and a glyph, not one flat colour
-    assert rows[0] != rows[-1]
+def fit(source: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """Type 1 computed here: inside the box (0 = unbounded), aspect kept, never enlarged."""
+    scales = [1.0] + [side / src for side, src in zip(box, source, strict=True) if side]
+    scale = min(scales)
+    return math.floor(source[0] * scale + 0.5), math.floor(source[1] * scale + 0.5)  # half up
 
 
-def test_thumbnail_sizes_from_one_side_or_none(api, admin):
-    entry = next(e for e in list_all(api, admin, mediaTypeEqual=1) if (e["width"], e["height"]) == (1920, 1080))
-    url = entry["thumbnailUrl"]
-    assert png_header(get(f"{url}/width/320").content) == (320, 180)
-    assert png_header(get(f"{url}/height/90").content) == (160, 90)
-    assert png_header(get(url).content) == (120, 90)  # Kaltura's default thumbnail size
-    query = get(url, params={"width": 50, "height": 40})
-    assert png_header(query.content) == (50, 40)
+@pytest.mark.parametrize(
+    "params, box",
+    [
+        ({"width": 200, "height": 200}, (200, 200)),
+        ({"width": 320}, (320, 0)),
+        ({"height": 90}, (0, 90)),
+        ({}, (120, 90)),  # no size: Kaltura's 120x90 box
+        ({"width": 5000, "height": 5000}, (5000, 5000)),  # larger than the source: no enlarging
+        ({"def_width": 640, "def_height": 480}, (640, 480)),
+    ],
+)
+def test_type_1_keeps_the_aspect_ratio_and_never_scales_up(known, params, box):
+    for role in ("landscape", "portrait", "small"):
+        entry = known[role]
+        expected = fit((entry["width"], entry["height"]), box)
+        assert jpeg_size(thumb(entry, **params)) == expected, role
+        assert jpeg_size(thumb(entry, type=1, **params)) == expected, role
+
+
+def pixel(rows: list[bytes], x: int, y: int) -> tuple[int, int, int]:
+    return tuple(rows[y][x * 3 : x * 3 + 3])
+
+
+def test_type_2_fits_inside_the_box_and_pads_with_bgcolor(known):
+    rows = png_rows(thumb(known["landscape"], width=200, height=200, type=2, bgcolor="ff0000", format="png"))
+    assert (len(rows[0]) // 3, len(rows)) == (200, 200)
+    # 1920x1080 in 200x200: 200x113 in the middle, 44 rows of padding above and 43 below.
+    assert pixel(rows, 100, 2) == pixel(rows, 5, 197) == (255, 0, 0)
+    assert pixel(rows, 100, 100) != (255, 0, 0)
+    # bgcolor is a hexadecimal number: "f00" is 0x000f00, not #ff0000.
+    rows = png_rows(thumb(known["portrait"], width=200, height=200, type=2, bgcolor="f00", format="png"))
+    assert pixel(rows, 2, 100) == pixel(rows, 197, 100) == (0, 15, 0)
+    assert pixel(rows, 100, 100) != (0, 15, 0)
+
+
+def test_types_3_4_and_5_fill_the_box_differently(known):
+    portrait = known["portrait"]
+    center = png_rows(thumb(portrait, width=160, height=160, type=3, format="png"))
+    top = png_rows(thumb(portrait, width=160, height=160, type=4, format="png"))
+    stretched = png_rows(thumb(portrait, width=160, height=160, type=5, format="png"))
+    assert len(center) == len(top) == len(stretched) == 160
+    # Type 4 keeps the upper part: its first rows are the picture's top, close to the stretched
+    # one's; type 3 keeps the middle, so its first rows come from further down (darker here).
+
+    def distance(a: tuple[int, ...], b: tuple[int, ...]) -> int:
+        return sum(abs(x - y) for x, y in zip(a, b, strict=True))
+
+    assert sum(pixel(center, 4, 4)) < sum(pixel(top, 4, 4))
+    assert distance(pixel(top, 4, 4), pixel(stretched, 4, 4)) < distance(pixel(center, 4, 4), pixel(stretched, 4, 4))
+    assert top != center
+    # A "!" in the size asks for type 5 (thumbnailAction L55-59).
+    assert png_rows(thumb(portrait, width="160!", height=160, format="png")) == stretched
+
+
+def test_width_and_height_alone_follow_the_type(known):
+    landscape = known["landscape"]
+    assert jpeg_size(thumb(landscape, width=90, type=3)) == (90, 90)  # one side: a square crop
+    assert jpeg_size(thumb(landscape, width=0, height=0)) == (1920, 1080)  # 0x0: the picture itself
+
+
+def test_quality_scales_the_jpeg_quantisation_like_libjpeg(known):
+    landscape = known["landscape"]
+    for quality, dc in ((10, 80), (50, 16), (95, 2), (100, 1)):
+        # libjpeg's jpeg_quality_scaling of the standard luminance table's DC entry (16).
+        assert jpeg_luma_dc_quantiser(thumb(landscape, width=320, height=180, quality=quality)) == dc
+    low = thumb(landscape, width=320, height=180, quality=10)
+    high = thumb(landscape, width=320, height=180, quality=95)
+    assert len(high) > len(low)
+    # 0 (or none) is ImageMagick's default quality, 92: 16 * (200 - 184) / 100 rounds to 3.
+    assert jpeg_luma_dc_quantiser(thumb(landscape, width=320, height=180)) == 3
+
+
+def test_vid_sec_shows_that_moment_of_a_video(known):
+    landscape = known["landscape"]  # 100 seconds long
+    plain = png_rows(thumb(landscape, width=400, height=225, format="png"))
+    early = png_rows(thumb(landscape, width=400, height=225, vid_sec=10, format="png"))
+    late = png_rows(thumb(landscape, width=400, height=225, vid_sec=75, format="png"))
+    assert plain != early != late
+    bottom = 224
+
+    def played(rows: list[bytes]) -> float:
+        lit = sum(1 for x in range(400) if pixel(rows, x, bottom) == (245, 245, 245))
+        return lit / 400
+
+    assert played(early) == pytest.approx(0.10, abs=0.03)
+    assert played(late) == pytest.approx(0.75, abs=0.03)
+    # A photo has no moments: vid_sec changes nothing.
+    photo = known["photo"]
+    assert thumb(photo, width=200, format="png") == thumb(photo, width=200, vid_sec=5, format="png")
+
+
+def test_thumbnails_carry_cache_headers_and_answer_conditional_requests(known):
+    url = known["landscape"]["url"] + "/width/120/height/90"
+    first = get(url)
+    cache = first.headers["Cache-Control"]
+    assert "public" in cache and "max-age=3600" in cache
+    assert first.headers["ETag"] and first.headers["Last-Modified"]
+    again = get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.content == b""
+    other = get(known["landscape"]["url"] + "/width/121/height/90")
+    assert other.headers["ETag"] != first.headers["ETag"]
 
 
 def test_thumbnail_of_unknown_entry_is_an_external_error(api, creds):
@@ -98,6 +221,21 @@ def test_thumbnail_of_unknown_entry_is_an_external_error(api, creds):
     response = get(f"{api.url}/p/{pid}/sp/{pid}00/thumbnail/entry_id/0_nosuchid/width/10")
     assert_external_error(response, 1)
     assert "requested entry not found" in response.headers["X-Kaltura-App"]
+
+
+def test_bad_thumbnail_parameters_and_deleted_entries_are_external_errors(api, known, creds):
+    landscape = known["landscape"]
+    response = get(landscape["url"] + "/width/100/bgcolor/zz0000")
+    assert_external_error(response, 25)
+    assert response.headers["X-Kaltura-App"] == (
+        "exiting on error 25 - wrong query attributes, bgcolor must be six hexadecimal characters"
+    )
+    admin = api.admin_ks(creds)
+    assert api.call("media", "delete", ks=admin, entryId=landscape["id"]) is None
+    response = get(landscape["url"] + "/width/100")
+    assert_external_error(response, 9)
+    assert "requested entry is deleted or rejected" in response.headers["X-Kaltura-App"]
+    assert_external_error(get(f"{api.url}/p/999/sp/99900/thumbnail/entry_id/{landscape['id']}"), 1)
 
 
 # -- playManifest ----------------------------------------------------------------------------------
@@ -194,6 +332,10 @@ def test_image_download_and_data_urls(api, admin):
     assert raw.status_code == 200 and raw.headers["Content-Type"] == "image/png"
     width, height = png_header(raw.content)
     assert abs(width / height - image["width"] / image["height"]) < 0.01
-    width, height = png_header(get(image["dataUrl"]).content)
-    assert max(width, height) == min(4096, max(image["width"], image["height"]))
-    assert abs(width / height - image["width"] / image["height"]) < 0.01
+    # entry::getDataUrl: Kaltura's default image size parameters, type 1.
+    assert "/def_height/480/def_width/640/" in image["dataUrl"] and image["dataUrl"].endswith("/type/1")
+    data = get(image["dataUrl"])
+    assert data.headers["Content-Type"] == "image/jpeg"
+    scale = min(640 / image["width"], 480 / image["height"], 1.0)
+    expected = (math.floor(image["width"] * scale + 0.5), math.floor(image["height"] * scale + 0.5))
+    assert jpeg_size(data.content) == expected

@@ -190,9 +190,9 @@ def test_owner_only_without_list_privilege(api, creds, facts):
         ks = plain_user_ks(api, creds, "jordan.lee", privileges)
         got = ids(list_all(api, ks, statusIn=ALL_STATUSES))
         assert got == {e["id"] for e in facts if e["userId"] == "jordan.lee"}, privileges
-    # The server App Token (disableentitlement, no list:*, no user) lists nothing.
-    server = user_ks(api, creds, None, token="serverAppToken")
-    assert list_all(api, server, statusIn=ALL_STATUSES) == []
+    # An anonymous USER session (disableentitlement, no list:*, no user) lists nothing.
+    anonymous = plain_user_ks(api, creds, "", "disableentitlement")
+    assert list_all(api, anonymous, statusIn=ALL_STATUSES) == []
 
 
 def test_id_filters_lift_the_owner_restriction(api, creds, facts, categories):

@@ -442,7 +442,7 @@ def test_credentials_command_is_deterministic_and_matches_the_server(sandbox_res
     printed = run_cli("credentials")
     assert printed == run_cli("credentials")
     assert printed == sandbox_reset.credentials
-    assert list(printed) == ["partnerId", "adminSecret", "clientAppToken", "serverAppToken"]
+    assert list(printed) == ["partnerId", "adminSecret", "clientAppToken", "serverAppToken", "articleServerAppToken"]
 
 
 def test_persistence_and_no_control_without_the_flag(tmp_path):

@@ -194,8 +194,11 @@ def test_tokens_are_private_to_their_user(api, creds, ks):
     assert mine["objectType"] == "KalturaUploadTokenListResponse"
     assert token["id"] in {t["id"] for t in mine["objects"]}
     assert token["id"] not in {t["id"] for t in theirs["objects"]}
+    # media.addContent is different: KalturaUploadedFileTokenResource finds any token of the
+    # partner (UploadTokenPeer::retrieveByPK), so another user's token attaches.
     entry = add_entry(api, other, name="Borrowed upload", mediaType=1)
-    assert add_content(api, other, entry["id"], token["id"])["code"] == "UPLOAD_TOKEN_NOT_FOUND"
+    attached = add_content(api, other, entry["id"], token["id"])
+    assert (attached["id"], attached["status"]) == (entry["id"], 0)  # IMPORT: waiting for the upload
     admin = api.admin_ks(creds)
     assert api.ok("uploadToken", "get", ks=admin, uploadTokenId=token["id"])["id"] == token["id"]
 
