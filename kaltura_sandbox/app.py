@@ -181,7 +181,7 @@ class SandboxApp:
         action = _name(params.get("action")).lower()
         is_multi = service == "multirequest"
         key = "multirequest" if is_multi else f"{service}.{action}"
-        transport = self._transport_fault(key, request)
+        transport, lose_answer = self._transport_fault(key, request)
         if transport is not None:
             return transport
         headers: dict[str, str] = {}
@@ -189,6 +189,9 @@ class SandboxApp:
             result: Any = self.multirequest(params, request, headers)
         else:
             result = self.invoke(params, _files_tree(parsed.files), request, headers)
+        if lose_answer:
+            _drop_connection(request)
+            return Response("", status=200)
         body, mimetype = serialize.render(
             result,
             fmt,
@@ -201,26 +204,35 @@ class SandboxApp:
         response.headers.update(headers)
         return response
 
-    def _transport_fault(self, key: str, request: Request) -> Response | None:
-        """Apply latency, then any HTTP-level fault queued for this action."""
+    def _transport_fault(self, key: str, request: Request) -> tuple[Response | None, bool]:
+        """Apply latency, then any HTTP-level fault queued for this action.
+
+        Returns the response that replaces the call's, and whether the call's own answer is to be
+        lost after it ran (``drop_after``).
+        """
         self.controls.count(key)
         delay = self.controls.latency_for(key)
         if delay > 0:
             time.sleep(delay)
         fault = self.controls.take_fault(key, transport=True)
         if fault is None:
-            return None
+            return None, False
+        if fault.kind == "drop_after":
+            return None, True
         if fault.kind in ("http_500", "http_503"):
             status = 500 if fault.kind == "http_500" else 503
-            return Response(
-                f"<html><body><h1>{status}</h1>Injected by the sandbox control surface.</body></html>",
-                status=status,
-                mimetype="text/html",
+            return (
+                Response(
+                    f"<html><body><h1>{status}</h1>Injected by the sandbox control surface.</body></html>",
+                    status=status,
+                    mimetype="text/html",
+                ),
+                False,
             )
         if fault.kind == "stall":
             time.sleep(max(0.0, fault.seconds))
         _drop_connection(request)
-        return Response("", status=200)
+        return Response("", status=200), False
 
     def invoke(self, params: dict, files: dict, request: Request, headers: dict[str, str]) -> Any:
         """Run one action and return its result, or the ``ApiError`` it raised."""

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from .errors import ERRORS, ApiError
 
-FAULT_KINDS = ("api_error", "http_500", "http_503", "drop", "stall")
-TRANSPORT_FAULTS = ("http_500", "http_503", "drop", "stall")
+FAULT_KINDS = ("api_error", "http_500", "http_503", "drop", "stall", "drop_after")
+TRANSPORT_FAULTS = ("http_500", "http_503", "drop", "stall", "drop_after")
 
 
 @dataclass
@@ -26,7 +26,9 @@ class Fault:
     ``api_error``: an in-band error with ``code`` (default ``INTERNAL_SERVERL_ERROR``);
     ``http_500``/``http_503``: an HTTP error page instead of an API response; ``drop``: the
     connection is closed without a response; ``stall``: the server waits ``seconds`` and then drops
-    the connection (a client timeout shorter than that sees a timeout).
+    the connection (a client timeout shorter than that sees a timeout); ``drop_after``: the action
+    runs and keeps its effect (a chunk is stored, an entry is made), then the connection is closed
+    without the answer: a lost acknowledgement.
     """
 
     action: str

@@ -276,4 +276,26 @@ test("a definitive refusal (the token was deleted) stops the upload without retr
   assert.equal(events.retry.length, 0);
 });
 
-test.skip("a lost acknowledgement (chunk stored, answer dropped) is sent again (waits for the sandbox fault kind that drops the connection after storing)", () => {});
+test("a lost acknowledgement (chunk stored, answer dropped) is sent again and the file stays exact", async () => {
+  const chunk = 128 * KiB;
+  let lostAt = null;
+  let storedWhenResent = null;
+  const { ks, file, token, pump, events } = await setUp(8 * chunk, {
+    planOverrides: { parallelism: 1, chunkSize: chunk, minChunkSize: chunk, maxChunkSize: chunk },
+    hook: async (record) => {
+      if (record.action !== "upload") return;
+      const offset = Number(record.fields.resumeAt ?? 0);
+      if (lostAt === null && record.fields.resume === "1" && record.fields.finalChunk === "0") {
+        lostAt = offset;
+        // The sandbox stores this chunk, then closes the connection before answering.
+        await sandbox.control("fault", { action: "uploadToken.upload", count: 1, kind: "drop_after" });
+      } else if (lostAt !== null && storedWhenResent === null && offset === lostAt) {
+        storedWhenResent = Number((await sandbox.token(ks, token.id)).uploadedFileSize);
+      }
+    },
+  });
+  await pump.start();
+  await assertUploaded(ks, token.id, file);
+  assert.ok(storedWhenResent >= lostAt + chunk, `Kaltura had stored the chunk at ${lostAt} whose answer was lost`);
+  assert.equal(events.retry.filter((r) => r.offset === lostAt).length, 1, "that chunk was sent exactly once more");
+});

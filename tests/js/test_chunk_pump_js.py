@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 TEST_FILES = sorted(HERE.glob("*.test.mjs"))
 #: JS tests skipped on purpose, each waiting for something named in its title.
-KNOWN_SKIPS = {"a lost acknowledgement (chunk stored, answer dropped) is sent again"}
+KNOWN_SKIPS: set[str] = set()
 MINIMUM_NODE = (20, 19)
 
 
@@ -59,9 +59,3 @@ def test_the_chunk_pump_passes_its_node_tests() -> None:
         if not any(title.startswith(known) for known in KNOWN_SKIPS)
     }
     assert not skipped, f"unexpected skipped JS tests: {skipped}"
-
-
-def test_a_lost_acknowledgement_against_the_sandbox() -> None:
-    pytest.skip(
-        "waits for a sandbox fault kind that stores the chunk, then drops the connection (lost acknowledgement)"
-    )

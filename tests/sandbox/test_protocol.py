@@ -382,6 +382,17 @@ def test_fault_http_statuses_drop_and_stall(sandbox_reset, admin):
     assert requests.get(url, params=query, timeout=30).json()["id"] == "li.wei"
 
 
+def test_fault_drop_after_keeps_the_effect_and_loses_the_answer(sandbox_reset, api, admin):
+    url = sandbox_reset.url + "/api_v3/service/user/action/add"
+    body = {"format": 1, "ks": admin, "user": {"objectType": "KalturaUser", "id": "lost.answer"}}
+    sandbox_reset.control("fault", action="user.add", count=1, kind="drop_after")
+    with pytest.raises(requests.ConnectionError):
+        requests.post(url, json=body, timeout=30)
+    # The user was made although its answer never arrived: a retried add is now a duplicate.
+    assert api.ok("user", "get", ks=admin, userId="lost.answer")["id"] == "lost.answer"
+    assert api.error("user", "add", ks=admin, user=body["user"])["code"] == "DUPLICATE_USER_BY_ID"
+
+
 def test_latency_on_one_action(sandbox_reset, admin):
     sandbox_reset.control("latency", seconds=5, action="user.get")
     url = sandbox_reset.url + "/api_v3/service/user/action/get"
