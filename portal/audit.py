@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -46,11 +46,21 @@ _context: ContextVar[AuditContext | None] = ContextVar("portal_audit_context", d
 @contextmanager
 def use_context(context: AuditContext) -> Iterator[AuditContext]:
     """Record every event inside the ``with`` block with ``context``."""
-    token = _context.set(context)
+    token = enter_context(context)
     try:
         yield context
     finally:
-        _context.reset(token)
+        leave_context(token)
+
+
+def enter_context(context: AuditContext) -> Token[AuditContext | None]:
+    """Start recording with ``context`` until :func:`leave_context` (for hooks that cannot use ``with``)."""
+    return _context.set(context)
+
+
+def leave_context(token: Token[AuditContext | None]) -> None:
+    """Go back to the context before the matching :func:`enter_context`."""
+    _context.reset(token)
 
 
 def current_context() -> AuditContext | None:

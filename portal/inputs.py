@@ -20,6 +20,7 @@ What the fields guarantee, whatever a client sends:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from flask import has_request_context, request
@@ -77,6 +78,26 @@ class TextAreaField(_TextInput, fields.TextAreaField):
     """Several lines of text (pasted JSON, for example), stripped at both ends."""
 
     multiline = True
+
+
+class DateField(_TextInput, fields.DateField):
+    """A calendar date typed or picked as YYYY-MM-DD (what ``<input type=date>`` sends)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if not self.data:
+            self.data = None
+            return
+        try:
+            self.data = date.fromisoformat(self.data)
+        except ValueError:
+            self.data = None
+            raise ValueError("Enter a date like 2026-05-31.") from None
+
+    def _value(self) -> str:
+        if self.raw_data and isinstance(self.raw_data[0], str):
+            return displayable(self.raw_data[0])
+        return self.data.isoformat() if isinstance(self.data, date) else ""
 
 
 class _ChoiceInput(_TextInput):

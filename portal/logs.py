@@ -98,7 +98,7 @@ def _quote(value: Any) -> str:
     return f'"{escaped}"'
 
 
-class PortalHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class PortalHandler(logging.StreamHandler):
     """The handler :func:`configure` installs; marked by its class so a second app replaces it."""
 
 

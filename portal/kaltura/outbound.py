@@ -31,6 +31,7 @@ it cannot allow just the operator's own hosts.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import re
@@ -590,10 +591,9 @@ class Deadline:
 
 
 def _shut(sock: socket.socket) -> None:
-    try:
+    # OSError: already closed or never connected, so there is nothing left to cut off.
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed or never connected: nothing left to cut off
 
 
 def _watch(sock: Any) -> None:
