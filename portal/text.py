@@ -20,6 +20,8 @@ def _describe(char: str) -> str:
     code = ord(char)
     if code == 0:
         return "a NUL character (U+0000)"
+    if char == REPLACEMENT:
+        return "a character that could not be read (U+FFFD: what was sent was not valid UTF-8 text)"
     if 0xD800 <= code <= 0xDFFF:
         return f"an unpaired surrogate (U+{code:04X}), which is not a real character"
     if char in BIDI_CONTROLS:
@@ -31,7 +33,9 @@ def is_refused(char: str, *, multiline: bool = False) -> bool:
     """Whether ``char`` is refused in a form field (``multiline`` allows line breaks)."""
     if char == "\t" or (multiline and char in _LINE_BREAKS):
         return False
-    return unicodedata.category(char) in ("Cc", "Cs") or char in BIDI_CONTROLS
+    # U+FFFD is what the server's decoding makes of bytes that are not UTF-8 (a lone surrogate
+    # sent as bytes, for example): browsers never send such text, so it is refused like the rest.
+    return unicodedata.category(char) in ("Cc", "Cs") or char in BIDI_CONTROLS or char == REPLACEMENT
 
 
 def text_problem(text: str, *, multiline: bool = False) -> str | None:
@@ -46,7 +50,7 @@ def text_problem(text: str, *, multiline: bool = False) -> str | None:
 
 
 def displayable(text: str, *, multiline: bool = False) -> str:
-    """``text`` with every refused character replaced by U+FFFD, safe to render back into the page."""
+    """``text`` with every refused character replaced by U+FFFD, safe to render back into the page (and store)."""
     return "".join(REPLACEMENT if is_refused(char, multiline=multiline) else char for char in text)
 
 

@@ -1,6 +1,4 @@
-from wtforms.validators import DataRequired
-
-from portal.inputs import EmailField, MaxLength, PasswordField, PortalForm
+from portal.inputs import EmailField, MaxLength, PasswordField, PortalForm, Required
 
 EMAIL_MAX = 320  # the longest address the database keeps (RFC 5321's limit)
 PASSWORD_MAX = 1024  # hashing a megabyte "password" would cost the server, not the attacker
@@ -10,14 +8,14 @@ class SignInForm(PortalForm):
     email = EmailField(
         "Email",
         validators=[
-            DataRequired("Enter the email address you sign in with."),
+            Required("Enter the email address you sign in with."),
             MaxLength(EMAIL_MAX, "An email address has at most {limit} characters; this one has {length}."),
         ],
     )
     password = PasswordField(
         "Password",
         validators=[
-            DataRequired("Enter your password."),
+            Required("Enter your password."),
             MaxLength(PASSWORD_MAX, "A password has at most {limit} characters; this one has {length}."),
         ],
     )

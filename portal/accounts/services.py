@@ -22,8 +22,10 @@ _hash_method = "scrypt"
 
 
 def configure_hashing(method: str) -> None:
+    """Hash new passwords with ``method``; the dummy hash for unknown emails is made now, not on first use."""
     global _hash_method
     _hash_method = method
+    _dummy_hash(method)
 
 
 def hash_password(password: str) -> str:

@@ -14,7 +14,7 @@ import click
 from flask.cli import with_appcontext
 
 from portal import db, registry
-from portal.cli.common import hub_by_slug
+from portal.cli.common import audited, current_actor, hub_by_slug
 from portal.models import UserIdMode
 from portal.validation import FieldError
 
@@ -70,6 +70,7 @@ def check(hub_slug: str, as_json: bool) -> None:
 @click.argument("server_json_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--user-id-mode", type=click.Choice(["email", "email_prefix"]), default=None)
 @with_appcontext
+@audited
 def connect(
     hub_slug: str, service_url: str, client_json_file: Path, server_json_file: Path, user_id_mode: str | None
 ) -> None:
@@ -81,7 +82,7 @@ def connect(
         gateway=registry.kaltura(),
         vault=registry.vault(),
         hub=hub_by_slug(hub_slug),
-        actor=None,
+        actor=current_actor(),
         service_url=service_url,
         client_text=_read(client_json_file),
         server_text=_read(server_json_file),
@@ -103,6 +104,7 @@ def connect(
 
 @kaltura.command("rotate-keys")
 @with_appcontext
+@audited
 def rotate_keys() -> None:
     """Re-encrypt every saved App Token under the first (primary) key of PORTAL_ENCRYPTION_KEYS."""
     from portal.integrations import services

@@ -1,8 +1,8 @@
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import Length
 
 from portal.accounts.forms import EMAIL_MAX
-from portal.inputs import EmailField, MaxLength, PortalForm, SelectField, TextField, VisibleText
+from portal.inputs import EmailField, MaxLength, PortalForm, Required, SelectField, TextField, VisibleText
 from portal.models import Plan, Role
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
@@ -14,7 +14,7 @@ class HubGeneralForm(PortalForm):
     name = TextField(
         "Hub name",
         validators=[
-            DataRequired("Enter a name for the hub."),
+            Required("Enter a name for the hub."),
             VisibleText("Enter a name for the hub: it has no visible characters."),
             Length(min=2, max=120, message=NAME_LENGTH),
         ],
@@ -29,7 +29,7 @@ class AddMemberForm(PortalForm):
     email = EmailField(
         "Email",
         validators=[
-            DataRequired("Enter the email address of the person to add."),
+            Required("Enter the email address of the person to add."),
             MaxLength(EMAIL_MAX, "An email address has at most {limit} characters; this one has {length}."),
         ],
     )
