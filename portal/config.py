@@ -56,6 +56,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # also stops after portal.kaltura.diagnostics.CHECK_BUDGET (30) seconds in total.
         "KALTURA_TIMEOUT": 10.0,
         "KALTURA_SANDBOX_URL": None,
+        # Live checks ("Test connection") running at once: each holds a worker for up to 30 s.
+        "KALTURA_CHECKS_PER_HUB": 2,
+        "KALTURA_CHECKS_PER_USER": 1,
         "LOG_LEVEL": "INFO",
         "LOG_FORMAT": "text",
         # Requests larger than this are refused (413) before they are read: the portal's forms
@@ -123,6 +126,9 @@ def _check_common(config: dict[str, Any]) -> None:
     if str(config["LOG_LEVEL"]).upper() not in LOG_LEVELS:
         raise ConfigError(f"PORTAL_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {config['LOG_LEVEL']!r}.")
     config["LOG_LEVEL"] = str(config["LOG_LEVEL"]).upper()
+    for name in ("KALTURA_CHECKS_PER_HUB", "KALTURA_CHECKS_PER_USER"):
+        if int(config[name]) < 1:
+            raise ConfigError(f"PORTAL_{name} must be at least 1, not {config[name]!r}.")
     timeout = float(config["KALTURA_TIMEOUT"])
     if not 0 < timeout <= CHECK_BUDGET:
         # One call must fit in the connection test's budget, which fits in gunicorn's worker timeout.

@@ -31,6 +31,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, SecurityErro
 
 from portal import db
 from portal.audit_log.events import hub_of_request, security_event
+from portal.concurrency import LiveChecksBusy
 from portal.cookies import keep_session_cookie
 from portal.htmx import render
 
@@ -85,6 +86,8 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
         )
     if isinstance(error, SecurityError):
         log.info("refused request for an untrusted host")
+    if isinstance(error, LiveChecksBusy):
+        security_event("security.rate_limited", scope=f"live-check-{error.scope}", hub=hub_of_request())
     # A description given to abort() explains this particular refusal; werkzeug's default does not.
     specific = error.description if error.description != type(error).description else None
     return _error_page("errors/http.html", error.code, error=error, specific=specific)

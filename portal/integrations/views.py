@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from portal import db, registry
 from portal.accounts.forms import EmptyForm
+from portal.concurrency import capped_live_checks
 from portal.extensions import limiter
 from portal.htmx import render
 from portal.integrations import bp, services
@@ -24,6 +25,7 @@ SLOT_NAMES = {"client": "client token", "server": "server token"}
 
 @bp.route(SETTINGS_URL, methods=["GET", "POST"])
 @login_required
+@capped_live_checks
 def kaltura(slug: str):
     """The Kaltura tab: admins connect the hub; support reads it; POST validates, tests and saves."""
     access = hub_access(db.session(), current_user, slug, Need.SETTINGS)
@@ -58,6 +60,7 @@ def kaltura(slug: str):
 @bp.post(SETTINGS_URL + "/test")
 @login_required
 @limiter.limit("12 per minute", key_func=lambda: f"kaltura-test:{current_user.get_id()}")
+@capped_live_checks
 def kaltura_test(slug: str):
     """Run the live checks on the pasted tokens (or the saved ones) and show the rows."""
     access = hub_access(db.session(), current_user, slug, Need.SETTINGS)
