@@ -15,7 +15,9 @@ def _cards(text):  # type: ignore[no-untyped-def]
     return {
         name: status
         for name, status in re.findall(
-            r'<h2><a href="/hubs/[a-z-]+">([^<]+)</a></h2>.*?Kaltura:\s*<span class="badge[^"]*">([^<]+)</span>', text, re.S
+            r'<h2><a href="/hubs/[a-z-]+">([^<]+)</a></h2>.*?Kaltura:\s*<span class="badge[^"]*">([^<]+)</span>',
+            text,
+            re.S,
         )
     }
 
