@@ -37,13 +37,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from portal.kaltura import redaction
 from portal.kaltura.errors import KalturaApiError, KalturaError, KalturaUnavailable, OutboundBlocked, api_error
-from portal.kaltura.outbound import Deadline, OutboundPolicy, ServiceUrl
+from portal.kaltura.outbound import Deadline, OutboundPolicy, ServiceUrl, blocked
 
 logger = redaction.install(logging.getLogger("portal.kaltura"))
 
@@ -355,6 +356,8 @@ class KalturaClient:
     def _read(self, response: requests.Response, label: str) -> Any:
         status = response.status_code
         if 300 <= status < 400:
+            host = urlsplit(response.url).hostname or "?"
+            blocked.send(self, stage="redirect", host=host, reason="redirect")
             raise OutboundBlocked(
                 "redirect",
                 "Kaltura answered with a redirect, which the portal does not follow.",

@@ -149,12 +149,17 @@ PAGES_AT_390 = [
     ("sue@support.example", "/"),
     ("sue@support.example", "/audit"),
     ("sue@support.example", MEMBERS),
+    ("sue@support.example", "/hubs/nowhere"),
+    ("nina@northwind.example", "/account"),
 ]
 
 
 def test_at_390_px_members_are_cards_and_no_page_scrolls_sideways(browser, live_portal, demo, tmp_path):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
     page = context.new_page()
+    for path in ("/sign-in", "/no-such-page"):
+        page.goto(f"{live_portal}{path}")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390, path
     signed_in_as = None
     for email, path in PAGES_AT_390:
         if email != signed_in_as:
