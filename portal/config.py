@@ -59,6 +59,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # Live checks ("Test connection") running at once: each holds a worker for up to 30 s.
         "KALTURA_CHECKS_PER_HUB": 2,
         "KALTURA_CHECKS_PER_USER": 1,
+        # Security events of one kind by someone not signed in, recorded per client address per five
+        # minutes; more are logged only, so nobody can fill the audit table from outside.
+        "AUDIT_ANONYMOUS_BUDGET": 50,
         "LOG_LEVEL": "INFO",
         "LOG_FORMAT": "text",
         # Requests larger than this are refused (413) before they are read: the portal's forms
@@ -129,6 +132,8 @@ def _check_common(config: dict[str, Any]) -> None:
     for name in ("KALTURA_CHECKS_PER_HUB", "KALTURA_CHECKS_PER_USER"):
         if int(config[name]) < 1:
             raise ConfigError(f"PORTAL_{name} must be at least 1, not {config[name]!r}.")
+    if int(config["AUDIT_ANONYMOUS_BUDGET"]) < 0:
+        raise ConfigError(f"PORTAL_AUDIT_ANONYMOUS_BUDGET must be 0 or more, not {config['AUDIT_ANONYMOUS_BUDGET']!r}.")
     timeout = float(config["KALTURA_TIMEOUT"])
     if not 0 < timeout <= CHECK_BUDGET:
         # One call must fit in the connection test's budget, which fits in gunicorn's worker timeout.

@@ -25,6 +25,7 @@ from portal.kaltura import outbound
 from portal.models import Hub, User
 
 log = logging.getLogger("portal.audit")
+ANONYMOUS_WINDOW = 300  # seconds
 
 
 def init_app(app: Flask) -> None:
@@ -81,6 +82,9 @@ def security_event(
     if has_request_context():
         actor = actor or signed_in_user()
         details = {"route": request.endpoint, "method": request.method, **details}
+        if actor is None and not _within_anonymous_budget(action):
+            log.warning("audit event %s not recorded: over the budget for this address", action)
+            return
     session = current_app.extensions["db"]()
     try:
         # Rows of this session, not the request's: objects are merged in by id only.
@@ -98,6 +102,23 @@ def security_event(
         session.rollback()
     finally:
         session.close()
+
+
+def _within_anonymous_budget(action: str) -> bool:
+    """Whether an event by someone not signed in may still be written for this client address.
+
+    Anyone can send forms without a token from anywhere: without a budget, a script could fill
+    the audit table. Past ``AUDIT_ANONYMOUS_BUDGET`` events of one kind from one address in five
+    minutes, further ones go to the log only (which says so).
+    """
+    from portal.extensions import limiter
+
+    key = f"portal-audit-budget:{action}:{request.remote_addr}"
+    try:
+        count = limiter.storage.incr(key, ANONYMOUS_WINDOW)
+    except Exception:  # the limiter's storage is down: record rather than lose the event
+        return True
+    return count <= current_app.config["AUDIT_ANONYMOUS_BUDGET"]
 
 
 def _id_of(row: Any) -> Any:

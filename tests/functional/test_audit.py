@@ -263,3 +263,22 @@ def test_portal_audit_list(app, db, history):  # type: ignore[no-untyped-def]
     text = runner.invoke(args=["audit", "list", "--action", "auth.sign_in_failed"])
     assert "mallory@evil.example" in text.output and "Page 1 of 1 (1 event)" in text.output
     assert runner.invoke(args=["audit", "list", "--hub", "nowhere"]).exit_code != 0
+
+
+def test_anonymous_refusals_cannot_fill_the_audit_table(database_url, tmp_path, demo, db):  # type: ignore[no-untyped-def]
+    app = create_app(
+        {"ENV": "testing", "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": database_url, "AUDIT_ANONYMOUS_BUDGET": 3}
+    )
+    client = app.test_client()
+    for _ in range(6):
+        assert (
+            client.post(
+                "/sign-in", data={"email": "x@example.com"}, environ_base={"REMOTE_ADDR": "203.0.113.9"}
+            ).status_code
+            == 400
+        )
+    assert len(_events(db, "security.csrf_failed")) == 3
+    # Another address, and anyone signed in, are still recorded.
+    client.post("/sign-in", data={}, environ_base={"REMOTE_ADDR": "203.0.113.10"})
+    assert len(_events(db, "security.csrf_failed")) == 4
+    app.extensions["db"].kw["bind"].dispose()
