@@ -150,15 +150,22 @@ def unauthorized():
     return redirect(target)
 
 
-def _return_path() -> str:
-    # For HTMX, the page the user is on (HX-Current-URL), not the fragment endpoint that was called.
-    current = request.headers.get("HX-Current-URL") if is_htmx() else None
+def _return_path() -> str | None:
+    """Where to come back to after signing in: the page the person was on.
+
+    For HTMX that is HX-Current-URL, not the fragment endpoint that was called; for a form post it
+    is the page the form was on (the post itself cannot be repeated by a redirect).
+    """
+    if request.method == "GET" and not is_htmx():
+        return request.full_path if request.query_string else request.path
+    current = request.headers.get("HX-Current-URL") or request.referrer
     if current:
         parts = urlsplit(current)
+        same_site = not parts.netloc or parts.netloc == request.host
         path = parts.path + (f"?{parts.query}" if parts.query else "")
-        if _safe_next(path):
+        if same_site and _safe_next(path):
             return path
-    return request.full_path if request.query_string else request.path
+    return None
 
 
 def _account_changed(notice: str):

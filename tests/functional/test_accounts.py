@@ -398,3 +398,30 @@ def test_a_request_larger_than_the_limit_is_refused_with_a_page(client, demo):  
     )
     assert response.status_code == 413
     assert "<html" in response.text and response.headers["X-Request-Id"]
+
+
+def test_signing_in_after_a_post_returns_to_the_page_the_form_was_on(client, demo):  # type: ignore[no-untyped-def]
+    response = client.post(
+        "/hubs/northwind/settings/members/1/remove",
+        data={},
+        headers={"Referer": "http://localhost/hubs/northwind/settings/members"},
+    )
+    assert response.status_code == 400  # no form token: CSRF refuses first, as for anyone
+    token = csrf_token(client, "/sign-in")
+    response = client.post(
+        "/hubs/northwind/settings/members/1/remove",
+        data={"csrf_token": token},
+        headers={"Referer": "http://localhost/hubs/northwind/settings/members"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/sign-in?next=/hubs/northwind/settings/members"
+
+
+def test_an_htmx_request_without_a_session_is_told_to_load_the_sign_in_page(client, demo):  # type: ignore[no-untyped-def]
+    response = client.get(
+        "/hubs/northwind/settings/members",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/hubs/northwind/settings/members"},
+    )
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/sign-in?next=/hubs/northwind/settings/members"
+    assert response.text == ""
