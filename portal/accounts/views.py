@@ -191,7 +191,7 @@ def _account_page(*, notice: str | None = None, error: str | None = None, status
 
 
 def _flash_invitations(user: User) -> None:
-    count = len(hub_services.invitations_for(db.session(), user))
+    count = hub_services.invitation_count(db.session(), user)
     if count:
         flash(
             f"You have {count} invitation{'s' if count != 1 else ''} to join a hub: answer "

@@ -166,6 +166,11 @@ def invitations_for(db: Session, user: User) -> list[Invitation]:
     return list(db.scalars(query))
 
 
+def invitation_count(db: Session, user: User) -> int:
+    """How many open invitations wait for the user's answer."""
+    return db.scalar(sa.select(sa.func.count()).select_from(Invitation).where(Invitation.email == user.email)) or 0
+
+
 def cancel_invitation(db: Session, *, hub: Hub, invitation_id: int, actor: User) -> Invitation:
     """Withdraw an open invitation of this hub."""
     invitation = db.scalar(sa.select(Invitation).where(Invitation.id == invitation_id, Invitation.hub_id == hub.id))

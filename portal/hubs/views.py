@@ -24,7 +24,7 @@ def index():
     return render(
         "hubs/index.html",
         hubs=services.hubs_for(db.session(), current_user),
-        invitation_count=len(services.invitations_for(db.session(), current_user)),
+        invitation_count=services.invitation_count(db.session(), current_user),
     )
 
 
