@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import audit
 from portal.models import User, new_session_token
+from portal.text import text_problem
 from portal.validation import FieldError
 
 MIN_PASSWORD_LENGTH = 10
@@ -105,6 +106,9 @@ def create_user(
 ) -> User:
     """Create and commit a user; raises FieldError for a bad email, a weak password or a duplicate."""
     email = normalise_email(email)
+    problem = text_problem(display_name)
+    if problem:
+        raise FieldError("name", problem)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise FieldError("password", f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
     if find_by_email(db, email) is not None:
