@@ -55,3 +55,27 @@ def test_the_default_budget_fits_inside_gunicorns_worker_timeout() -> None:
     exec((Path(__file__).parents[3] / "gunicorn.conf.py").read_text(), namespace)
 
     assert float(namespace["timeout"]) >= CHECK_BUDGET + 15  # type: ignore[arg-type]
+
+
+def test_a_dripping_server_costs_at_most_the_budget(client_token: AppToken, server_token: AppToken) -> None:
+    """Each call's own deadline (20 s here) is longer than the run's budget: the budget cuts it off."""
+    from portal.kaltura.client import RetryPolicy, Timeouts
+    from portal.kaltura.gateway import GatewaySettings
+    from tests.unit.kaltura.fake_kaltura import FakeKaltura, Reply
+
+    with FakeKaltura() as dripping:
+        dripping.answer_with(
+            lambda seen: Reply(kind="drip", seconds=0.3, body=b'{"objectType": "KalturaAPIException"}')
+        )
+        settings = GatewaySettings(
+            allowed_hosts=[dripping.url], timeouts=Timeouts(connect=2.0, read=20.0), retry=RetryPolicy(attempts=1)
+        )
+        with KalturaGateway(settings) as gateway:
+            started = time.monotonic()
+            rows = run_live_checks(gateway, dripping.url, client_token, server_token, USER, budget=2.0)
+            elapsed = time.monotonic() - started
+
+    assert elapsed < 2.0 + SLACK
+    assert rows[0].key == "service" and rows[0].status == "fail" and "time limit" in rows[0].detail
+    assert {row.status for row in rows[1:]} == {"skip"}
+    assert all("reached its 2-second limit" in row.detail for row in rows[1:])
