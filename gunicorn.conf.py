@@ -3,11 +3,14 @@
 import multiprocessing
 import os
 
-bind = os.environ.get("PORTAL_BIND", "0.0.0.0:8000")
+# Loopback unless told otherwise: the proxy in front is the only client, so X-Forwarded-For (trusted
+# for PORTAL_PROXY_HOPS hops) cannot be spoofed by someone who reaches gunicorn directly.
+bind = os.environ.get("PORTAL_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("PORTAL_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("PORTAL_THREADS", 4))  # Kaltura calls wait on the network
 worker_class = "gthread"
-# Slightly above the gateway's longest Kaltura timeout, so a slow Kaltura shows a message, not a killed worker.
+# Well above the longest the portal waits on Kaltura (a call with its retries: 30 s; a whole connection
+# test: 30 s, portal.kaltura.diagnostics.CHECK_BUDGET), so a slow Kaltura shows a message, not a killed worker.
 timeout = 75
 graceful_timeout = 30
 keepalive = 5

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, blueprints, error pages and CLI."""
     from portal import config as config_module
-    from portal import db, errors, registry, security
+    from portal import db, errors, logs, registry, security
+    from portal.audit_log import events as audit_events
+    from portal.cookies import PortalSessionInterface
     from portal.extensions import csrf, htmx, limiter, login_manager
 
     instance_path = Path((config or {}).get("INSTANCE_PATH") or ROOT / "instance")
@@ -29,7 +30,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = config_module.load(instance_path, config)
     app.config.update(settings)
     _framework_settings(app)
-    logging.getLogger("portal").setLevel(logging.INFO)
+    logs.configure(app)
+    app.session_interface = PortalSessionInterface()
     from portal.accounts.services import configure_hashing
 
     configure_hashing(app.config["PASSWORD_HASH_METHOD"])
@@ -40,6 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     security.init_app(app)  # first: the nonce and request id exist even for requests refused early
+    audit_events.init_app(app)  # next: refusals by CSRF or rate limits are audited with the request's context
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -48,6 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     registry.init_app(app)
 
     from portal.accounts import bp as accounts_bp
+    from portal.audit_log import bp as audit_bp
     from portal.hubs import bp as hubs_bp
     from portal.integrations import bp as integrations_bp
     from portal.main import bp as main_bp
@@ -56,6 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(hubs_bp)
     app.register_blueprint(integrations_bp)
+    app.register_blueprint(audit_bp)
 
     from portal.cli import register
 
@@ -84,6 +89,9 @@ def _framework_settings(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=hours * 3600,
         RATELIMIT_STORAGE_URI=config["RATELIMIT_STORAGE_URI"],
         RATELIMIT_HEADERS_ENABLED=True,
+        # Refused (413) before anything is read; form fields stay in memory up to the same size.
+        MAX_CONTENT_LENGTH=config["MAX_REQUEST_BYTES"],
+        MAX_FORM_MEMORY_SIZE=config["MAX_REQUEST_BYTES"],
     )
     if config["TRUSTED_HOSTS"]:
         config["TRUSTED_HOSTS"] = [host.strip() for host in config["TRUSTED_HOSTS"].split(",") if host.strip()]

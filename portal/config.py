@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 ENVIRONMENTS = ("development", "testing", "production")
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 #: Variables production cannot run without, and what each protects.
 REQUIRED_IN_PRODUCTION = {
@@ -35,8 +37,12 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "ENCRYPTION_KEYS": None,
         "DATABASE_URL": f"sqlite:///{instance_path / 'portal.sqlite3'}",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Failed sign-ins: from one address (any account); against one account from one address;
+        # and against one account from everywhere, a ceiling far above the second that browsers
+        # which signed in to the account before are exempt from, so nobody can lock its owner out.
         "LOGIN_LIMIT_PER_ADDRESS": "20 per 5 minutes",
         "LOGIN_LIMIT_PER_ACCOUNT": "5 per 5 minutes",
+        "LOGIN_LIMIT_ACCOUNT_CEILING": "100 per hour",
         "TRUSTED_HOSTS": None,
         "PROXY_HOPS": 0,
         "SESSION_HOURS": 12,
@@ -46,8 +52,21 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "KALTURA_HTTP_HOSTS": None,
         "KALTURA_PRIVATE_HOSTS": None,
         "KALTURA_CUSTOM_HOSTS": False,
+        # The deadline for one Kaltura call, all of it (connect, headers and body). "Test connection"
+        # also stops after portal.kaltura.diagnostics.CHECK_BUDGET (30) seconds in total.
         "KALTURA_TIMEOUT": 10.0,
         "KALTURA_SANDBOX_URL": None,
+        # Live checks ("Test connection") running at once: each holds a worker for up to 30 s.
+        "KALTURA_CHECKS_PER_HUB": 2,
+        "KALTURA_CHECKS_PER_USER": 1,
+        # Security events of one kind by someone not signed in, recorded per client address per five
+        # minutes; more are logged only, so nobody can fill the audit table from outside.
+        "AUDIT_ANONYMOUS_BUDGET": 50,
+        "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "text",
+        # Requests larger than this are refused (413) before they are read: the portal's forms
+        # hold a few kilobytes, and media goes from the browser straight to Kaltura.
+        "MAX_REQUEST_BYTES": 1024 * 1024,
     }
 
 
@@ -58,6 +77,7 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None) -> dict[str, 
     config.update(overrides or {})
     if config["ENV"] not in ENVIRONMENTS:
         raise ConfigError(f"PORTAL_ENV must be one of {', '.join(ENVIRONMENTS)}, not {config['ENV']!r}.")
+    _check_common(config)
     if config["ENV"] == "production":
         _check_production(config)
     else:
@@ -93,6 +113,34 @@ def _check_production(config: dict[str, Any]) -> None:
         raise ConfigError("PORTAL_SECRET_KEY is too short: use at least 32 random characters.")
     if str(config["DATABASE_URL"]).startswith("sqlite"):
         raise ConfigError("PORTAL_DATABASE_URL points at SQLite; production needs PostgreSQL.")
+    if str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
+        raise ConfigError(
+            "PORTAL_RATELIMIT_STORAGE_URI is memory://, which counts sign-in attempts separately in each "
+            "worker process, so the limits do not hold. Set it to your Redis, e.g. redis://redis:6379/0."
+        )
+
+
+def _check_common(config: dict[str, Any]) -> None:
+    """Settings every environment must get right, each refused with the variable to fix."""
+    from portal.kaltura.diagnostics import CHECK_BUDGET
+
+    if config["LOG_FORMAT"] not in LOG_FORMATS:
+        raise ConfigError(f"PORTAL_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {config['LOG_FORMAT']!r}.")
+    if str(config["LOG_LEVEL"]).upper() not in LOG_LEVELS:
+        raise ConfigError(f"PORTAL_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {config['LOG_LEVEL']!r}.")
+    config["LOG_LEVEL"] = str(config["LOG_LEVEL"]).upper()
+    for name in ("KALTURA_CHECKS_PER_HUB", "KALTURA_CHECKS_PER_USER"):
+        if int(config[name]) < 1:
+            raise ConfigError(f"PORTAL_{name} must be at least 1, not {config[name]!r}.")
+    if int(config["AUDIT_ANONYMOUS_BUDGET"]) < 0:
+        raise ConfigError(f"PORTAL_AUDIT_ANONYMOUS_BUDGET must be 0 or more, not {config['AUDIT_ANONYMOUS_BUDGET']!r}.")
+    timeout = float(config["KALTURA_TIMEOUT"])
+    if not 0 < timeout <= CHECK_BUDGET:
+        # One call must fit in the connection test's budget, which fits in gunicorn's worker timeout.
+        raise ConfigError(
+            f"PORTAL_KALTURA_TIMEOUT must be more than 0 and at most {CHECK_BUDGET:g} seconds, "
+            f"not {config['KALTURA_TIMEOUT']!r}."
+        )
 
 
 def _fill_development_keys(config: dict[str, Any], instance_path: Path) -> None:
@@ -108,7 +156,8 @@ def _new_keyring() -> str:
 
 
 def _instance_secret(path: Path, make: Any) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # The instance folder holds the development keys and database: owner-only from the start.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if not path.exists():
         # Written owner-only: these keys decrypt the development database's App Tokens.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

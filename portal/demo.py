@@ -27,7 +27,7 @@ PARTICIPANT = DemoUser("pat@northwind.example", "Pat Participant", "participant 
 PARTICIPANT_2 = DemoUser("sam@northwind.example", "Sam Sample", "participant (no Kaltura user yet)")
 SUPPORT = DemoUser("sue@support.example", "Sue Support", "support staff (read-only everywhere)", is_support=True)
 FREE_ADMIN = DemoUser("rita@riverside.example", "Rita Rivers", "hub admin of Riverside Club (free plan)")
-NEWCOMER = DemoUser("nina@northwind.example", "Nina Newcomer", "in no hub yet: add her on the Members tab")
+NEWCOMER = DemoUser("nina@northwind.example", "Nina Newcomer", "in no hub yet: invite her on the Members tab")
 
 USERS = (ADMIN, PARTICIPANT, PARTICIPANT_2, SUPPORT, FREE_ADMIN, NEWCOMER)
 

@@ -22,6 +22,17 @@ htmx = Htmx()
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
 
+def attempted_email() -> str:
+    """The email a sign-in form was posted with, as accounts are stored (trimmed, lower case, bounded)."""
+    value = request.form.get("email", "")
+    return value.strip().lower()[:320] if isinstance(value, str) else ""
+
+
 def login_account_key() -> str:
     """Rate-limit key for sign-in attempts against one account, whatever address they come from."""
-    return "account:" + request.form.get("email", "").strip().lower()
+    return "account:" + attempted_email()
+
+
+def login_account_address_key() -> str:
+    """Rate-limit key for sign-in attempts against one account from one client address."""
+    return f"account:{attempted_email()}|address:{get_remote_address()}"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-
+from portal.inputs import PortalForm
 from portal.validation import FieldError
 
 
-def attach_error(form: FlaskForm, error: FieldError, *, default: str | None = None) -> bool:
+def attach_error(form: PortalForm, error: FieldError, *, default: str | None = None) -> bool:
     """Show ``error`` under its field of ``form`` (or under ``default``); False when neither exists.
 
     The caller shows a form-level message when this returns False.

@@ -1,4 +1,4 @@
-"""The portal's data: users, hubs, memberships and the audit log."""
+"""The portal's data: users, hubs, memberships, invitations and the audit log."""
 
 from __future__ import annotations
 
@@ -115,19 +115,54 @@ class Membership(Base):
 
 
 class AuditEvent(Base):
-    """Who did what, where and when. ``details`` never holds a secret (callers pass safe fields only)."""
+    """Who did what, where, from where and when. ``details`` never holds a secret (see ``portal.audit``).
+
+    ``actor_email`` keeps who acted even after the account is gone, and names the attempted
+    account of a failed sign-in (``actor_id`` is then empty). Web events carry the client's
+    address (after the trusted proxies) and the portal's own request id; ``portal`` commands
+    carry the operating-system user who ran them (``operator``).
+    """
 
     __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_hub_id_created_at", "hub_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    hub_id: Mapped[int | None] = mapped_column(sa.ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
-    action: Mapped[str] = mapped_column(sa.String(80))
+    actor_email: Mapped[str | None] = mapped_column(sa.String(320), index=True)
+    hub_id: Mapped[int | None] = mapped_column(sa.ForeignKey("hubs.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(sa.String(80), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     request_id: Mapped[str | None] = mapped_column(sa.String(64))
+    source: Mapped[str] = mapped_column(sa.String(10), default="web", server_default="web")
+    client_address: Mapped[str | None] = mapped_column(sa.String(64))
+    operator: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     actor: Mapped[User | None] = relationship()
+    hub: Mapped[Hub | None] = relationship()
+
+
+class Invitation(Base):
+    """A hub admin's invitation for an email address; the person with that address accepts or declines.
+
+    Adding someone by email never reveals whether they have an account: every addition is an
+    invitation, shown to the person on their Account page once they sign in (or once their
+    account is created), and it becomes a membership only when they accept.
+    """
+
+    __tablename__ = "invitations"
+    __table_args__ = (sa.UniqueConstraint("hub_id", "email", name="uq_invitations_hub_email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hub_id: Mapped[int] = mapped_column(sa.ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    # Normalised like User.email, so the invited person is found by an exact match.
+    email: Mapped[str] = mapped_column(sa.String(320), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    hub: Mapped[Hub] = relationship()
+    invited_by: Mapped[User | None] = relationship()
 
 
 class UserIdMode(enum.StrEnum):

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import enum
-import re
 import secrets
-import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -80,9 +78,10 @@ def hub_access(db: Session, user: User, slug: str, need: Need) -> HubAccess:
     return access
 
 
-# -- Security headers -------------------------------------------------------------------------
+# -- Request ids and security headers ----------------------------------------------------------
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# A client's own X-Request-Id is kept for the log only, cut to this many printable characters.
+CLIENT_REQUEST_ID_MAX = 64
 
 
 def init_app(app: Flask) -> None:
@@ -91,11 +90,20 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = lambda: g.get("csp_nonce", "")
 
 
+def new_request_id() -> str:
+    """A fresh request id: 20 hex digits (80 random bits), short enough to read out to support."""
+    return secrets.token_hex(10)
+
+
 def _start_request() -> None:
     g.csp_nonce = secrets.token_urlsafe(18)
-    incoming = request.headers.get("X-Request-Id", "")
-    # Only well-formed ids are trusted from a proxy, so log lines cannot be forged through it.
-    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    # Always ours: a client (or anyone in front of the proxy) could otherwise pick the id that
+    # audit rows and log lines are found by, or reuse another request's.
+    g.request_id = new_request_id()
+    incoming = request.headers.get("X-Request-Id")
+    if incoming:
+        # Logged apart as client_request_id, to correlate with a proxy's logs; used for nothing else.
+        g.client_request_id = "".join(char for char in incoming if char.isprintable())[:CLIENT_REQUEST_ID_MAX]
 
 
 def content_security_policy(nonce: str, frame_ancestors: str = "'none'") -> str:

@@ -1,12 +1,25 @@
-from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired
+from portal.inputs import EmailField, MaxLength, PasswordField, PortalForm, Required
+
+EMAIL_MAX = 320  # the longest address the database keeps (RFC 5321's limit)
+PASSWORD_MAX = 1024  # hashing a megabyte "password" would cost the server, not the attacker
 
 
-class SignInForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter the email address you sign in with.")])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+class SignInForm(PortalForm):
+    email = EmailField(
+        "Email",
+        validators=[
+            Required("Enter the email address you sign in with."),
+            MaxLength(EMAIL_MAX, "An email address has at most {limit} characters; this one has {length}."),
+        ],
+    )
+    password = PasswordField(
+        "Password",
+        validators=[
+            Required("Enter your password."),
+            MaxLength(PASSWORD_MAX, "A password has at most {limit} characters; this one has {length}."),
+        ],
+    )
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(PortalForm):
     """One-click actions (sign out, remove) are tiny forms that carry only the CSRF token."""

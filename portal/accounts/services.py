@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal import audit
 from portal.models import User, new_session_token
+from portal.text import text_problem
 from portal.validation import FieldError
 
 MIN_PASSWORD_LENGTH = 10
@@ -18,47 +23,92 @@ _hash_method = "scrypt"
 
 
 def configure_hashing(method: str) -> None:
+    """Hash new passwords with ``method``; the dummy hash for unknown emails is made now, not on first use."""
     global _hash_method
     _hash_method = method
+    _dummy_hash(method)
 
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password, method=_hash_method)
 
 
-# Checked when the email is unknown, so a wrong email costs as much time as a wrong password
-# and response times do not reveal which accounts exist.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """A hash made with ``method``, checked when the email is unknown.
+
+    With the configured method (not the default), so an unknown email costs exactly one hash
+    computation of the same kind as a wrong password, and response times do not reveal which
+    accounts exist.
+    """
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 def normalise_email(raw: str) -> str:
-    """The canonical form we store and compare: syntax-checked, lower-cased."""
-    try:
-        checked = validate_email(raw.strip(), check_deliverability=False)
-    except EmailNotValidError as error:
-        reason = str(error).rstrip(".")
-        raise FieldError(
-            "email", f"“{raw.strip()}” is not a valid email address ({reason}). Enter it like name@example.com."
-        ) from None
-    return checked.normalized.lower()
+    """The canonical form we store and compare: syntax-checked, lower-cased.
+
+    Raises a FieldError in our words (a validation library's own messages are not for people).
+    """
+    text = raw.strip()
+    problem = _email_problem(text)
+    if problem is None:
+        try:
+            return validate_email(text, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            problem = "is not an email address we can use"
+    shown = text if len(text) <= 80 else text[:79] + "…"
+    raise FieldError("email", f"“{shown}” {problem}. Enter it like name@example.com.")
+
+
+def _email_problem(text: str) -> str | None:
+    """What is wrong with an address, for the mistakes people make; ``None`` if none of them."""
+    if any(char.isspace() for char in text):
+        return "contains a space"
+    if "@" not in text:
+        return "has no @: enter the whole address, not only the name"
+    local, _, domain = text.rpartition("@")
+    if "@" in local:
+        return "has more than one @"
+    if not local:
+        return "has nothing before the @"
+    if not domain:
+        return "has nothing after the @"
+    if "." not in domain or domain.startswith(".") or domain.endswith(".") or ".." in domain:
+        return f"has no complete domain after the @ (“{domain}” needs a dot, as in example.com)"
+    return None
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in attempt: the user, or why not (for the audit log, never the page)."""
+
+    user: User | None
+    reason: str | None = None  # "unknown_account" or "wrong_password" when user is None
 
 
 def find_by_email(db: Session, email: str) -> User | None:
     return db.scalar(sa.select(User).where(User.email == email.strip().lower()))
 
 
-def authenticate(db: Session, email: str, password: str) -> User | None:
-    """The user with this email and password, or None (without saying which was wrong)."""
+def authenticate(db: Session, email: str, password: str) -> SignIn:
+    """The user with this email and password; otherwise why not, at the same cost either way."""
     user = find_by_email(db, email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
-        return None
-    return user if check_password_hash(user.password_hash, password) else None
+        check_password_hash(_dummy_hash(_hash_method), password)
+        return SignIn(None, "unknown_account")
+    if check_password_hash(user.password_hash, password):
+        return SignIn(user)
+    return SignIn(None, "wrong_password")
 
 
-def create_user(db: Session, *, email: str, display_name: str, password: str, is_support: bool = False) -> User:
+def create_user(
+    db: Session, *, email: str, display_name: str, password: str, is_support: bool = False, actor: User | None = None
+) -> User:
     """Create and commit a user; raises FieldError for a bad email, a weak password or a duplicate."""
     email = normalise_email(email)
+    problem = text_problem(display_name)
+    if problem:
+        raise FieldError("name", problem)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise FieldError("password", f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
     if find_by_email(db, email) is not None:
@@ -70,6 +120,8 @@ def create_user(db: Session, *, email: str, display_name: str, password: str, is
         is_support=is_support,
     )
     db.add(user)
+    db.flush()
+    audit.record(db, action="user.create", actor=actor, email=email, support=is_support)
     db.commit()
     return user
 

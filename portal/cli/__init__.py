@@ -15,7 +15,7 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     """Add every `portal` command to the app's CLI."""
-    from portal.cli import core, kaltura
+    from portal.cli import audit, core, kaltura
 
     for command in (
         core.migrate,
@@ -25,5 +25,6 @@ def register(app: Flask) -> None:
         core.set_plan,
         core.seed_demo,
         kaltura.kaltura,
+        audit.audit,
     ):
         app.cli.add_command(command)

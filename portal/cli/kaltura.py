@@ -14,7 +14,7 @@ import click
 from flask.cli import with_appcontext
 
 from portal import db, registry
-from portal.cli.common import hub_by_slug
+from portal.cli.common import audited, current_actor, hub_by_slug
 from portal.models import UserIdMode
 
 LEVELS = {"pass": "ok", "warn": "warning", "fail": "error", "skip": "warning"}
@@ -74,6 +74,7 @@ def check(hub_slug: str, as_json: bool) -> None:
 @click.argument("server_json_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--user-id-mode", type=click.Choice(["email", "email_prefix"]), default=None)
 @with_appcontext
+@audited
 def connect(
     hub_slug: str, service_url: str, client_json_file: Path, server_json_file: Path, user_id_mode: str | None
 ) -> None:
@@ -85,7 +86,7 @@ def connect(
         gateway=registry.kaltura(),
         vault=registry.vault(),
         hub=hub_by_slug(hub_slug),
-        actor=None,
+        actor=current_actor(),
         typed=services.Typed(
             service_url=service_url,
             client_text=_read(client_json_file),
@@ -108,6 +109,7 @@ def connect(
 
 @kaltura.command("rotate-keys")
 @with_appcontext
+@audited
 def rotate_keys() -> None:
     """Re-encrypt every saved App Token under the first (primary) key of PORTAL_ENCRYPTION_KEYS."""
     from portal.integrations import services

@@ -1,32 +1,45 @@
-from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import Length
 
+from portal.accounts.forms import EMAIL_MAX
+from portal.inputs import EmailField, MaxLength, PortalForm, Required, SelectField, TextField, VisibleText
 from portal.models import Plan, Role
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
 PLAN_CHOICES = [SelectChoice(plan.value, plan.label) for plan in Plan]
+NAME_LENGTH = "The hub name needs 2 to 120 characters."
 
 
-class HubGeneralForm(FlaskForm):
-    name = StringField(
+class HubGeneralForm(PortalForm):
+    name = TextField(
         "Hub name",
         validators=[
-            DataRequired("Enter a name for the hub."),
-            Length(min=2, max=120, message="The hub name needs 2 to 120 characters."),
+            Required("Enter a name for the hub."),
+            VisibleText("Enter a name for the hub: it has no visible characters."),
+            Length(min=2, max=120, message=NAME_LENGTH),
         ],
     )
 
 
-class PlanForm(FlaskForm):
-    plan = SelectField("Plan", choices=PLAN_CHOICES)
+class PlanForm(PortalForm):
+    plan = SelectField("Plan", choices=PLAN_CHOICES, invalid_choice_message="Choose one of the plans in the list.")
 
 
-class AddMemberForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter the email address of the person to add.")])
-    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.PARTICIPANT.value)
+class AddMemberForm(PortalForm):
+    email = EmailField(
+        "Email",
+        validators=[
+            Required("Enter the email address of the person to add."),
+            MaxLength(EMAIL_MAX, "An email address has at most {limit} characters; this one has {length}."),
+        ],
+    )
+    role = SelectField(
+        "Role",
+        choices=ROLE_CHOICES,
+        default=Role.PARTICIPANT.value,
+        invalid_choice_message="Choose a role from the list.",
+    )
 
 
-class MemberRoleForm(FlaskForm):
-    role = SelectField("Role", choices=ROLE_CHOICES)
+class MemberRoleForm(PortalForm):
+    role = SelectField("Role", choices=ROLE_CHOICES, invalid_choice_message="Choose a role from the list.")

@@ -11,6 +11,8 @@ from limits import parse as parse_limit
 
 from portal import db, registry
 from portal.accounts.forms import EmptyForm
+from portal.audit_log.events import security_event
+from portal.concurrency import LiveChecksBusy, live_check_slots
 from portal.extensions import limiter
 from portal.forms import attach_error
 from portal.htmx import render, see_other
@@ -25,6 +27,8 @@ SETTINGS_URL = "/hubs/<slug>/settings/integrations/kaltura"
 SLOT_NAMES = {"client": "client token", "server": "server token"}
 #: Live tests (and saves, which test first) one user may run per minute; each costs Kaltura calls.
 TEST_LIMIT = "12 per minute"
+#: Seconds to suggest before trying again when another live test is still running.
+BUSY_RETRY_AFTER = 5
 
 
 @bp.route(SETTINGS_URL, methods=["GET", "POST"])
@@ -41,15 +45,19 @@ def kaltura(slug: str):
         return _page(access, connection, form, block="kaltura_form_section", status=429, wait=wait)
     if not form.validate():
         return _page(access, connection, form, block="kaltura_form_section", status=422)
-    report = services.save_connection(
-        db.session(),
-        gateway=registry.kaltura(),
-        vault=registry.vault(),
-        hub=access.hub,
-        actor=current_user,
-        typed=_typed(form),
-        request_id=g.request_id,
-    )
+    try:
+        with live_check_slots(access.hub.id, current_user.id):
+            report = services.save_connection(
+                db.session(),
+                gateway=registry.kaltura(),
+                vault=registry.vault(),
+                hub=access.hub,
+                actor=current_user,
+                typed=_typed(form),
+                request_id=g.request_id,
+            )
+    except LiveChecksBusy as busy:
+        return _busy(access, connection, form, busy)
     if report.saved:
         flash(
             "Saved. The connection test passed; the tokens are stored encrypted and will not be shown again.", "success"
@@ -76,16 +84,19 @@ def kaltura_test(slug: str):
     if not form.validate():
         return _page(access, connection, form, block="kaltura_form_section", status=422)
     try:
-        report = services.test_connection(
-            db.session(),
-            gateway=registry.kaltura(),
-            vault=registry.vault(),
-            hub=access.hub,
-            tester=current_user,
-            may_change=access.can_manage,
-            typed=_typed(form),
-            request_id=g.request_id,
-        )
+        with live_check_slots(access.hub.id, current_user.id):
+            report = services.test_connection(
+                db.session(),
+                gateway=registry.kaltura(),
+                vault=registry.vault(),
+                hub=access.hub,
+                tester=current_user,
+                may_change=access.can_manage,
+                typed=_typed(form),
+                request_id=g.request_id,
+            )
+    except LiveChecksBusy as busy:
+        return _busy(access, connection, form, busy)
     except services.NotPermitted as refusal:
         abort(403, str(refusal))
     _attach(form, report)
@@ -212,6 +223,12 @@ def _attach(form: KalturaForm, report: services.Report) -> None:
             )
 
 
+def _busy(access: HubAccess, connection: KalturaConnection | None, form: KalturaForm, busy: LiveChecksBusy):
+    """Another live test of this hub or by this user is running: say so in place, keeping what was typed."""
+    security_event("security.rate_limited", scope=f"live-check-{busy.scope}", hub=access.hub)
+    return _page(access, connection, form, block="kaltura_form_section", status=429, busy=busy.description)
+
+
 def _page(
     access: HubAccess,
     connection: KalturaConnection | None,
@@ -222,6 +239,7 @@ def _page(
     block: str | None = None,
     status: int = 200,
     wait: int | None = None,
+    busy: str | None = None,
 ):
     response = render(
         "integrations/kaltura.html",
@@ -233,11 +251,12 @@ def _page(
         form=form,
         report=report,
         wait=wait,
+        busy=busy,
         rule_form=rule_form or CustomRuleForm(custom_rule=connection.custom_rule if connection else ""),
         example_user_id=services.example_user_id(current_user, connection),
         mode_examples={mode: services.example_user_id(current_user, connection, mode) for mode in UserIdMode},
         slot_names=SLOT_NAMES,
     )
-    if wait:
-        response.headers["Retry-After"] = str(wait)
+    if wait or busy:
+        response.headers["Retry-After"] = str(wait or BUSY_RETRY_AFTER)
     return response

@@ -12,6 +12,15 @@ Retries (exponential backoff with jitter) apply only to calls that create nothin
 counts, session minting - and only for transport failures and the transient codes of §9. Calls
 that add, upload or update are sent exactly once.
 
+Time is bounded three ways, all well inside gunicorn's worker timeout:
+
+* each attempt has a **total deadline** (``Timeouts.read``, ``PORTAL_KALTURA_TIMEOUT``): connect,
+  request, headers and body must all be done by then, so a server that drips one byte every few
+  seconds is cut off (:class:`~portal.kaltura.outbound.Deadline`), not only one that stalls;
+* a call with its retries and back-off waits ends within ``RetryPolicy.budget``;
+* inside :func:`time_limit`, every call ends by the block's end (``diagnostics`` gives "Test
+  connection" one budget for all of its calls this way).
+
 Logging goes to ``portal.kaltura`` and carries only the service, action, duration, attempt and
 error code: never parameters, sessions or responses. A redaction filter on that logger masks
 anything secret-looking that gets there anyway.
@@ -23,16 +32,19 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from portal.kaltura import redaction
 from portal.kaltura.errors import KalturaApiError, KalturaError, KalturaUnavailable, OutboundBlocked, api_error
-from portal.kaltura.outbound import OutboundPolicy, ServiceUrl
+from portal.kaltura.outbound import Deadline, OutboundPolicy, ServiceUrl, blocked
 
 logger = redaction.install(logging.getLogger("portal.kaltura"))
 
@@ -59,8 +71,10 @@ SAFE_ACTIONS = frozenset(
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds to wait. ``upload_read`` applies only to the final chunk of an upload, where Kaltura
-    blocks while it assembles and validates the file."""
+    """Seconds to wait. ``read`` is the total deadline of one attempt (connect, headers and body);
+    ``connect`` bounds opening the connection (TCP and TLS) within it. ``upload_read`` replaces
+    ``read`` for the final chunk of an upload, where Kaltura blocks while it assembles and
+    validates the file."""
 
     connect: float = 5.0
     read: float = 20.0
@@ -71,7 +85,8 @@ class Timeouts:
 class RetryPolicy:
     """How read calls are retried: up to ``attempts`` tries, waiting ``base_delay * 2**n`` (capped
     at ``max_delay``, with jitter) between them, and never starting a retry after ``budget``
-    seconds. Rate limiting (``ACTION_BLOCKED``) waits ``blocked_multiplier`` times longer."""
+    seconds; the last attempt's deadline is cut to end by then too. Rate limiting
+    (``ACTION_BLOCKED``) waits ``blocked_multiplier`` times longer."""
 
     attempts: int = 3
     base_delay: float = 0.25
@@ -94,6 +109,31 @@ class Call:
     service: str
     action: str
     params: Mapping[str, Any] = field(default_factory=dict)
+
+
+_limit_end: ContextVar[float | None] = ContextVar("portal_kaltura_time_limit", default=None)
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Every Kaltura call inside the block, retries included, must end within ``seconds`` from now.
+
+    A call that would start after that fails at once with :class:`KalturaUnavailable` ("timeout");
+    one under way is cut off when the time is up. Nested limits keep the earlier end.
+    """
+    end = time.monotonic() + seconds
+    outer = _limit_end.get()
+    token = _limit_end.set(end if outer is None else min(end, outer))
+    try:
+        yield
+    finally:
+        _limit_end.reset(token)
+
+
+def time_left() -> float | None:
+    """Seconds left under the innermost :func:`time_limit`, or ``None`` outside one."""
+    end = _limit_end.get()
+    return None if end is None else max(0.0, end - time.monotonic())
 
 
 def is_safe_action(action: str) -> bool:
@@ -228,45 +268,79 @@ class KalturaClient:
 
     def _send(self, url: str, body: bytes, label: str, may_retry: bool, read_timeout: float) -> Any:
         started = self._clock()
+        # Real time, whatever clock the retry logic is given: sockets are cut off in real time.
+        budget_end = time.monotonic() + self.retry.budget
         attempt = 0
         while True:
             attempt += 1
             try:
-                result = self._attempt(url, body, label, read_timeout)
+                seconds = self._attempt_seconds(read_timeout, budget_end, label)
+                result = self._attempt(url, body, label, seconds)
             except KalturaUnavailable as error:
-                if not self._should_retry(error, attempt, may_retry, started):
+                if not self._retry_after(error, attempt, may_retry, started, budget_end, label):
                     self._log_outcome(label, error, attempt, started)
                     raise
-                self._back_off(label, error, attempt)
                 continue
             except OutboundBlocked as error:
                 logger.warning("kaltura refused %s reason=%s", label, error.reason)
                 raise
             refused = _error_from(result, None, None)
-            if refused is not None and self._should_retry(refused, attempt, may_retry, started):
-                self._back_off(label, refused, attempt)
+            if refused is not None and self._retry_after(refused, attempt, may_retry, started, budget_end, label):
                 continue
             self._log_outcome(label, refused, attempt, started)
             return result
 
-    def _back_off(self, label: str, error: KalturaError, attempt: int) -> None:
-        delay = self.retry.delay(attempt - 1, blocked=error.code == "ACTION_BLOCKED", rng=self._rng)
-        logger.info("kaltura retry %s attempt=%d code=%s wait_ms=%d", label, attempt, _code(error), delay * 1000)
-        self._sleep(delay)
-
-    def _should_retry(self, error: KalturaError, attempt: int, may_retry: bool, started: float) -> bool:
+    def _retry_after(
+        self, error: KalturaError, attempt: int, may_retry: bool, started: float, budget_end: float, label: str
+    ) -> bool:
+        """Wait before the next attempt and return True, or return False when there should be none."""
         transient = getattr(error, "is_transient", False)
         in_budget = self._clock() - started < self.retry.budget
-        return may_retry and transient and attempt < self.retry.attempts and in_budget
+        if not (may_retry and transient and attempt < self.retry.attempts and in_budget):
+            return False
+        delay = self.retry.delay(attempt - 1, blocked=error.code == "ACTION_BLOCKED", rng=self._rng)
+        if self._real_time_left(budget_end) <= delay:
+            return False  # the next attempt could not even start in time
+        logger.info("kaltura retry %s attempt=%d code=%s wait_ms=%d", label, attempt, _code(error), delay * 1000)
+        self._sleep(delay)
+        return True
 
-    def _attempt(self, url: str, body: bytes, label: str, read_timeout: float) -> Any:
+    @staticmethod
+    def _real_time_left(budget_end: float) -> float:
+        left = budget_end - time.monotonic()
+        limit = time_left()
+        return left if limit is None else min(left, limit)
+
+    def _attempt_seconds(self, read_timeout: float, budget_end: float, label: str) -> float:
+        """This attempt's total deadline: the read timeout, cut to the call's budget and any time limit."""
+        seconds = min(read_timeout, self._real_time_left(budget_end))
+        if seconds <= 0:
+            raise KalturaUnavailable("timeout", "the time allowed for this operation ran out", call=label)
+        return seconds
+
+    def _attempt(self, url: str, body: bytes, label: str, seconds: float) -> Any:
+        """One exchange that ends within ``seconds``, however slowly the server sends."""
+        with Deadline(seconds) as deadline:
+            try:
+                return self._exchange(url, body, label, seconds)
+            except KalturaUnavailable as error:
+                if deadline.expired:
+                    raise KalturaUnavailable(
+                        "timeout", f"no complete answer within {seconds:.3g} s", call=label
+                    ) from error
+                raise
+
+    def _exchange(self, url: str, body: bytes, label: str, seconds: float) -> Any:
         headers = {"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE}
+        # TCP connect and the TLS handshake each get half at most, so both fit in the deadline
+        # even before the socket is registered with it.
+        connect = min(self.timeouts.connect, seconds / 2)
         try:
             response = self._session.post(
                 url,
                 data=body,
                 headers=headers,
-                timeout=(self.timeouts.connect, read_timeout),
+                timeout=(connect, seconds),
                 allow_redirects=False,
                 stream=True,
             )
@@ -282,6 +356,8 @@ class KalturaClient:
     def _read(self, response: requests.Response, label: str) -> Any:
         status = response.status_code
         if 300 <= status < 400:
+            host = urlsplit(response.url).hostname or "?"
+            blocked.send(self, stage="redirect", host=host, reason="redirect")
             raise OutboundBlocked(
                 "redirect",
                 "Kaltura answered with a redirect, which the portal does not follow.",

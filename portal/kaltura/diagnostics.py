@@ -9,6 +9,11 @@ or fails, with Kaltura's error code when there is one and what to do.
 It never raises: an unreachable or slow Kaltura is a failing row (the service check makes a single
 attempt, so it fails within one timeout), and once Kaltura stops answering the remaining checks
 are reported as not run instead of each waiting for its own timeout.
+
+The whole run has one time budget, :data:`CHECK_BUDGET` seconds (well inside gunicorn's 75-second
+worker timeout): every call is cut off when it runs out, and the checks not yet run are reported
+as skipped. A Kaltura that answers slowly but validly therefore costs at most the budget, not the
+sum of its answers.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from portal.kaltura.client import time_left, time_limit
 from portal.kaltura.errors import KalturaApiError, KalturaError, KalturaUnavailable, OutboundBlocked
 from portal.kaltura.gateway import KalturaGateway, TokenRef
 from portal.kaltura.outbound import ServiceUrl
@@ -26,6 +32,9 @@ from portal.kaltura.types import SessionInfo, SessionType
 logger = logging.getLogger("portal.kaltura")
 
 Status = Literal["pass", "warn", "fail", "skip"]
+
+#: Seconds one run of the live checks may take in all; PORTAL_KALTURA_TIMEOUT may not exceed it.
+CHECK_BUDGET = 30.0
 
 
 @dataclass(frozen=True)
@@ -55,28 +64,39 @@ class CheckRow:
 
 
 class _Run:
-    """The state of one run: rows so far, and whether Kaltura has stopped answering."""
+    """The state of one run: rows so far, and whether Kaltura has stopped answering (or time ran out)."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget: float) -> None:
         self.rows: list[CheckRow] = []
         self.stopped: str | None = None
+        self.out_of_time = f"the test reached its {budget:g}-second limit"
 
     def add(self, row: CheckRow) -> None:
         self.rows.append(row)
 
     def skip(self, key: str, title: str, because: str) -> None:
-        self.add(CheckRow(key, "skip", title, f"Not run: {because}."))
+        # Once time has run out, that is the reason for everything not run, whatever it depended on.
+        reason = self.out_of_time if self.stopped == self.out_of_time else because
+        self.add(CheckRow(key, "skip", title, f"Not run: {reason}."))
 
     def attempt(self, key: str, title: str, action: Callable[[], CheckRow]) -> CheckRow | None:
         """Run one check, turning any failure into a failing row. Returns the row."""
+        if not self.stopped and time_left() == 0:
+            self.stopped = self.out_of_time
         if self.stopped:
             self.skip(key, title, self.stopped)
             return None
         try:
             row = action()
         except KalturaUnavailable as error:
-            self.stopped = "Kaltura stopped answering"
-            row = _error_row(key, title, error)
+            if time_left() == 0:
+                self.stopped = self.out_of_time
+                row = _error_row(
+                    key, title, error, f"The test stopped here: it reached its time limit. {error.summary()}"
+                )
+            else:
+                self.stopped = "Kaltura stopped answering"
+                row = _error_row(key, title, error)
         except OutboundBlocked as error:
             self.stopped = "the portal may not connect to this service URL"
             row = _error_row(key, title, error)
@@ -95,9 +115,9 @@ class _Run:
         return row
 
 
-def _error_row(key: str, title: str, error: KalturaError) -> CheckRow:
+def _error_row(key: str, title: str, error: KalturaError, detail: str | None = None) -> CheckRow:
     code = error.code if isinstance(error, KalturaApiError) else None
-    return CheckRow(key, "fail", title, error.summary(), code, error.what_to_do())
+    return CheckRow(key, "fail", title, detail or error.summary(), code, error.what_to_do())
 
 
 def run_live_checks(
@@ -106,15 +126,18 @@ def run_live_checks(
     client_token: TokenRef,
     server_token: TokenRef,
     user_id: str | None = None,
+    *,
+    budget: float = CHECK_BUDGET,
 ) -> list[CheckRow]:
     """Run every live check against Kaltura and return the rows, in a fixed order. Never raises.
 
     ``user_id`` is the Kaltura user the client token's session is started for (the admin's own
     mapped id makes the entry count meaningful); ``None`` starts an anonymous USER session.
-    Each call is tried once, so a stalled Kaltura fails its row within one timeout.
+    Each call is tried once, so a stalled Kaltura fails its row within one timeout, and the whole
+    run ends within ``budget`` seconds.
     """
-    with gateway.single_attempt() as quick:
-        return _run_checks(quick, service_url, client_token, server_token, user_id)
+    with gateway.single_attempt() as quick, time_limit(budget):
+        return _run_checks(quick, service_url, client_token, server_token, user_id, budget)
 
 
 def _run_checks(
@@ -123,8 +146,9 @@ def _run_checks(
     client_token: TokenRef,
     server_token: TokenRef,
     user_id: str | None,
+    budget: float,
 ) -> list[CheckRow]:
-    run = _Run()
+    run = _Run(budget)
     target = _service_row(run, gateway, service_url)
     sessions: dict[str, SessionInfo] = {}
 

@@ -15,6 +15,15 @@ keep it safe, and each refuses *before* a connection is opened:
    which defeats DNS rebinding; TLS still verifies the certificate against the host name.
    Redirects are never followed.
 
+Every refusal is announced on the :data:`blocked` signal (stage, host, reason) so the web layer can
+write it to the audit log with the hub, user and request it belongs to; this module knows nothing
+of either.
+
+A :class:`Deadline` bounds a whole exchange, not each socket read: a server that sends one byte
+every two seconds never trips a read timeout, so while a deadline is active every socket the
+transport uses is registered with it and shut down when it expires, which ends the exchange at
+once wherever it is (headers or body).
+
 ``requests-hardened`` (Saleor) 1.3.0 was evaluated for layers 2-3 and not used: it checks only the
 first address getaddrinfo returns, and its only exception is a global "allow loopback" switch, so
 it cannot allow just the operator's own hosts.
@@ -22,26 +31,41 @@ it cannot allow just the operator's own hosts.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import re
 import socket
+import threading
+import time
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 import requests
+from blinker import Namespace
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.connection import HAS_IPV6
 
 from portal.kaltura.errors import KalturaUnavailable, OutboundBlocked
 
 logger = logging.getLogger("portal.kaltura")
 
+#: Sent with ``stage`` ("policy": the URL was refused before any lookup; "address": the host
+#: resolved to a forbidden address; "redirect": Kaltura answered with a redirect), ``host``,
+#: ``reason`` (the :class:`OutboundBlocked` reason code) and, for "address", the ``address``.
+blocked = Namespace().signal("outbound-blocked")
+
 DEFAULT_PORTS = {"https": 443, "http": 80}
+# What the database keeps for a service URL; an origin is far shorter.
+MAX_URL_LENGTH = 255
+MAX_REQUEST_URL_LENGTH = 2048
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -284,7 +308,16 @@ class OutboundPolicy:
         return self._check(url, request_path=True)
 
     def _check(self, raw: Any, *, request_path: bool) -> ServiceUrl:
-        parts = _split_url(raw)
+        try:
+            return self._check_url(raw, request_path=request_path)
+        except OutboundBlocked as error:
+            host = _host_of(raw)
+            logger.warning("outbound blocked: stage=policy host=%s reason=%s", host, error.reason)
+            blocked.send(self, stage="policy", host=host, reason=error.reason)
+            raise
+
+    def _check_url(self, raw: Any, *, request_path: bool) -> ServiceUrl:
+        parts = _split_url(raw, MAX_REQUEST_URL_LENGTH if request_path else MAX_URL_LENGTH)
         scheme = parts.scheme.lower()
         if "@" in parts.netloc:
             raise OutboundBlocked(
@@ -337,7 +370,14 @@ class OutboundPolicy:
         if not target.allow_private:
             for address in addresses:
                 if not is_public_address(address):
-                    logger.warning("outbound blocked: %s resolves to non-public address %s", target.host, address)
+                    logger.warning(
+                        "outbound blocked: stage=address host=%s address=%s reason=private_address",
+                        target.host,
+                        address,
+                    )
+                    blocked.send(
+                        self, stage="address", host=target.host, reason="private_address", address=str(address)
+                    )
                     raise OutboundBlocked(
                         "private_address",
                         f"{target.host} resolves to an address the portal may not connect to "
@@ -391,9 +431,28 @@ def _is_ip_literal(host: str) -> bool:
     return True
 
 
-def _split_url(raw: Any) -> SplitResult:
-    if not isinstance(raw, str) or not raw or len(raw) > 2048:
+def _host_of(raw: Any) -> str:
+    """The host part of a refused URL, for the log and the audit trail (best effort, kept short)."""
+    if not isinstance(raw, str):
+        return "?"
+    try:
+        host = urlsplit(raw[:2048]).hostname or ""
+    except ValueError:
+        host = ""
+    host = "".join(char for char in host if char.isprintable())
+    return (host or "?")[:255]
+
+
+def _split_url(raw: Any, limit: int) -> SplitResult:
+    if not isinstance(raw, str) or not raw:
         raise OutboundBlocked("malformed", "Enter the service URL, for example https://www.kaltura.com.")
+    if len(raw) > limit:
+        raise OutboundBlocked(
+            "too_long",
+            f"The service URL has {len(raw):,} characters; a Kaltura service URL is only the server's address, "
+            f"such as https://www.kaltura.com, and at most {limit} characters.",
+            "remove everything after the host name",
+        )
     if any(ch.isspace() or ord(ch) < 32 or ch == "\\" for ch in raw):
         raise OutboundBlocked(
             "malformed", "The service URL must not contain spaces, control characters or backslashes."
@@ -448,6 +507,11 @@ class PinnedAdapter(HTTPAdapter):
         self._policy = policy
         super().__init__(**kwargs)
 
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        # Connections whose sockets an active Deadline can cut off.
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: Any, cert: Any = None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -463,3 +527,111 @@ class PinnedAdapter(HTTPAdapter):
         host_params["host"] = f"[{address}]" if ":" in address else address
         host_params["port"] = target.port
         return host_params, pool_kwargs
+
+
+# --- deadlines ------------------------------------------------------------------------------
+
+_active_deadline: ContextVar[Deadline | None] = ContextVar("portal_outbound_deadline", default=None)
+
+
+class Deadline:
+    """The moment by which one HTTP exchange must be over, connect to last body byte.
+
+    Use it as a context manager around the request: sockets the transport opens or reuses inside
+    the block are registered (:func:`_watch`), and a timer shuts them down when the time is up, so
+    a blocked read returns at once. ``expired`` then tells the caller why the exchange failed.
+    The sockets are only shut down, never closed here: the connection pool still owns them and
+    discards them as broken.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expires_at = time.monotonic() + seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._over = False
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._token: Any = None
+
+    def remaining(self) -> float:
+        """Seconds left (0 once the deadline has passed)."""
+        return max(0.0, self.expires_at - time.monotonic())
+
+    def watch(self, sock: socket.socket) -> None:
+        """Cut ``sock`` off when the deadline passes (at once if it already has)."""
+        with self._lock:
+            if self._over:
+                return
+            if self.expired:
+                _shut(sock)
+            else:
+                self._sockets.append(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._over:
+                return
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def __enter__(self) -> Deadline:
+        self._token = _active_deadline.set(self)
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._over = True
+            self._sockets.clear()
+        _active_deadline.reset(self._token)
+
+
+def _shut(sock: socket.socket) -> None:
+    # OSError: already closed or never connected, so there is nothing left to cut off.
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watch(sock: Any) -> None:
+    deadline = _active_deadline.get()
+    if deadline is not None and sock is not None:
+        deadline.watch(sock)
+
+
+class _WatchedConnection:
+    """Registers its socket with the active :class:`Deadline` when it connects and on every reuse.
+
+    TCP connect and the TLS handshake happen before the socket is registered; the caller bounds
+    both with the connect timeout (the handshake's total, not per read: CPython applies a socket's
+    timeout to the whole ``do_handshake``).
+    """
+
+    sock: Any
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        _watch(self.sock)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch(self.sock)
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _WatchedHTTPConnection(_WatchedConnection, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_WatchedConnection, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection

@@ -1,6 +1,9 @@
-"""Every route × every kind of user → the expected status, and refused requests change nothing.
+"""Every route × every kind of user × plain and HTMX requests → the expected status; refusals change nothing.
 
-A route this table doesn't know fails the test: new routes must be added here.
+A route this table doesn't know fails the test: new routes must be added here. Refused requests
+leave every table as it was, except the audit log, which gains exactly the row that says so
+(``access.denied`` for a 403/404 on a hub route). Ids from another hub (memberships, invitations)
+and both App Token slots are covered too.
 """
 
 from __future__ import annotations
@@ -12,48 +15,57 @@ import sqlalchemy as sa
 
 from portal.accounts.services import create_user
 from portal.hubs.services import add_member
-from portal.models import Hub, Membership, Role, User
+from portal.models import AuditEvent, Hub, Invitation, Membership, Role, User
 from tests.helpers import CSRF, sign_in, snapshot
 
-ROLES = ("anonymous", "outsider", "participant", "admin", "support")
+ROLES = ("anonymous", "outsider", "other_admin", "participant", "admin", "support")
 USERS = {
     "outsider": "otto@riverside.example",  # a participant of another hub
+    "other_admin": "rita@riverside.example",  # the admin of another hub
     "participant": "sam@northwind.example",
     "admin": "ada@northwind.example",
     "support": "sue@support.example",
 }
 
-# endpoint -> method -> (form data, {role: status}); anonymous users are sent to sign in (302).
 # A Kaltura "service" nobody listens on: connection refused at once, no network needed.
 CLOSED_PORT = "http://127.0.0.1:9"
 
-SIGNED_IN = {"anonymous": 302, "outsider": 200, "participant": 200, "admin": 200, "support": 200}
-HUB_PAGE = {"anonymous": 302, "outsider": 404, "participant": 200, "admin": 200, "support": 200}
-SETTINGS_PAGE = {"anonymous": 302, "outsider": 404, "participant": 403, "admin": 200, "support": 200}
-ADMIN_ACTION = {"anonymous": 302, "outsider": 404, "participant": 403, "admin": 303, "support": 403}
-SUPPORT_ACTION = {"anonymous": 302, "outsider": 404, "participant": 403, "admin": 403, "support": 303}
+# endpoint -> method -> (form data, {role: status}); anonymous users are sent to sign in (302).
+SIGNED_IN = {"anonymous": 302, "outsider": 200, "other_admin": 200, "participant": 200, "admin": 200, "support": 200}
+HUB_PAGE = {**SIGNED_IN, "outsider": 404, "other_admin": 404}
+SETTINGS_PAGE = {**HUB_PAGE, "participant": 403}
+ADMIN_ACTION = {**SETTINGS_PAGE, "admin": 303, "support": 403}
+SUPPORT_ACTION = {**SETTINGS_PAGE, "admin": 403, "support": 303}
+SUPPORT_PAGE = {**SIGNED_IN, "outsider": 403, "other_admin": 403, "participant": 403, "admin": 403}
+# The world's invitation to Riverside is addressed to the participant: only they can answer it.
+INVITEE_ACTION = {**dict.fromkeys(ROLES, 409), "anonymous": 302, "participant": 303}
 
 MATRIX = {
     "main.health": {"GET": (None, dict.fromkeys(ROLES, 200))},
     "accounts.login": {
-        "GET": (None, {"anonymous": 200, "outsider": 302, "participant": 302, "admin": 302, "support": 302}),
+        "GET": (None, {**dict.fromkeys(ROLES, 302), "anonymous": 200}),
         "POST": (
             {"email": "ada@northwind.example", "password": "not-the-password"},
-            {"anonymous": 422, "outsider": 302, "participant": 302, "admin": 302, "support": 302},
+            {**dict.fromkeys(ROLES, 302), "anonymous": 422},
         ),
     },
     "accounts.logout": {"POST": ({}, {**dict.fromkeys(ROLES, 303), "anonymous": 302})},
     "accounts.account": {"GET": (None, SIGNED_IN)},
+    "accounts.invitation_accept": {"POST": ({}, INVITEE_ACTION)},
+    "accounts.invitation_decline": {"POST": ({}, INVITEE_ACTION)},
     "hubs.index": {"GET": (None, SIGNED_IN)},
     "hubs.show": {"GET": (None, HUB_PAGE)},
     "hubs.settings": {"GET": (None, SETTINGS_PAGE), "POST": ({"name": "Renamed Hub"}, ADMIN_ACTION)},
     "hubs.plan": {"POST": ({"plan": "enterprise"}, SUPPORT_ACTION)},
     "hubs.members": {
         "GET": (None, SETTINGS_PAGE),
-        "POST": ({"email": "nina@northwind.example", "role": "participant"}, ADMIN_ACTION),
+        "POST": ({"email": "newcomer@elsewhere.example", "role": "participant"}, ADMIN_ACTION),
     },
     "hubs.member_role": {"POST": ({"role": "admin"}, ADMIN_ACTION)},
     "hubs.member_remove": {"POST": ({}, ADMIN_ACTION)},
+    "hubs.invitation_cancel": {"POST": ({}, ADMIN_ACTION)},
+    "audit.index": {"GET": (None, SUPPORT_PAGE)},
+    "audit.hub": {"GET": (None, SETTINGS_PAGE)},
     "integrations.kaltura": {
         "GET": (None, SETTINGS_PAGE),
         # Saving needs a live Kaltura; here it is unreachable, so the admin's save is refused (422).
@@ -67,6 +79,22 @@ MATRIX = {
     "integrations.kaltura_rule": {"POST": ({"custom_rule": "{local}"}, SUPPORT_ACTION)},
 }
 IGNORED = {"static"}  # files, no data
+
+# What an HTMX request (HX-Request: true, not boosted) gets instead, where it differs.
+HTMX_ANONYMOUS = 401  # with HX-Redirect to the sign-in page, not a redirect the XHR would follow
+HTMX_SUCCESS = {
+    # These swap a fresh panel in place instead of redirecting.
+    "hubs.members": 200,
+    "hubs.member_role": 200,
+    "hubs.member_remove": 200,
+    "hubs.invitation_cancel": 200,
+    "accounts.invitation_accept": 200,
+    "accounts.invitation_decline": 200,
+    # These answer HX-Location (see portal.htmx.see_other): htmx loads the next page as a navigation.
+    "integrations.kaltura": 200,
+    "integrations.kaltura_remove": 200,
+    "integrations.kaltura_rule": 200,
+}
 
 
 @pytest.fixture
@@ -106,23 +134,54 @@ def _connect_without_network(app, db, hub):  # type: ignore[no-untyped-def]
     db.commit()
 
 
+def _hub(db, slug):  # type: ignore[no-untyped-def]
+    return db.scalar(sa.select(Hub).where(Hub.slug == slug))
+
+
+def _membership(db, slug, email):  # type: ignore[no-untyped-def]
+    return db.scalar(
+        sa.select(Membership).join(Membership.user).join(Membership.hub).where(Hub.slug == slug, User.email == email)
+    )
+
+
 @pytest.fixture
 def world(app, db, demo):  # type: ignore[no-untyped-def]
     create_user(db, email=USERS["outsider"], display_name="Otto Outsider", password="demo-password")
-    riverside = db.scalar(sa.select(Hub).where(Hub.slug == "riverside"))
+    northwind, riverside = _hub(db, "northwind"), _hub(db, "riverside")
     add_member(db, hub=riverside, email=USERS["outsider"], role=Role.PARTICIPANT, actor=None)
-    northwind = db.scalar(sa.select(Hub).where(Hub.slug == "northwind"))
-    sam = db.scalar(sa.select(User).where(User.email == USERS["participant"]))
-    target = db.scalar(sa.select(Membership).where(Membership.hub_id == northwind.id, Membership.user_id == sam.id))
+    ada = db.scalar(sa.select(User).where(User.email == USERS["admin"]))
+    rita = db.scalar(sa.select(User).where(User.email == USERS["other_admin"]))
+    own_invitation = Invitation(hub=northwind, email="nina@northwind.example", role=Role.PARTICIPANT, invited_by=ada)
+    # Addressed to the participant: the one person who may accept or decline it.
+    for_participant = Invitation(hub=riverside, email=USERS["participant"], role=Role.PARTICIPANT, invited_by=rita)
+    foreign_invitation = Invitation(hub=riverside, email="nina@northwind.example", role=Role.ADMIN, invited_by=rita)
+    db.add_all([own_invitation, for_participant, foreign_invitation])
+    db.commit()
     _connect_without_network(app, db, northwind)
-    return {"slug": "northwind", "membership_id": target.id, "slot": "client"}
+    return {
+        "slug": "northwind",
+        "membership_id": _membership(db, "northwind", USERS["participant"]).id,
+        "invitation_id": own_invitation.id,
+        "participant_invitation_id": for_participant.id,
+        "foreign_membership_id": _membership(db, "riverside", USERS["outsider"]).id,
+        "foreign_invitation_id": foreign_invitation.id,
+    }
 
 
 def _cases():
     for endpoint, methods in MATRIX.items():
         for method, (data, expected) in methods.items():
             for role in ROLES:
-                yield pytest.param(endpoint, method, data, role, expected[role], id=f"{endpoint}-{method}-{role}")
+                for htmx in (False, True):
+                    status = expected[role]
+                    if htmx and status == 302 and role == "anonymous":
+                        status = HTMX_ANONYMOUS
+                    elif htmx and status == 303 and endpoint in HTMX_SUCCESS:
+                        status = HTMX_SUCCESS[endpoint]
+                    variant = "htmx" if htmx else "plain"
+                    yield pytest.param(
+                        endpoint, method, data, role, htmx, status, id=f"{endpoint}-{method}-{role}-{variant}"
+                    )
 
 
 def test_matrix_covers_every_route(app):  # type: ignore[no-untyped-def]
@@ -135,22 +194,119 @@ def test_matrix_covers_every_route(app):  # type: ignore[no-untyped-def]
     assert not known - routes, f"the matrix lists routes that no longer exist: {sorted(known - routes)}"
 
 
-@pytest.mark.parametrize(("endpoint", "method", "data", "role", "expected"), list(_cases()))
-def test_route_answers_each_role_as_expected(app, client, db, world, endpoint, method, data, role, expected):  # type: ignore[no-untyped-def]
-    if role != "anonymous":
-        sign_in(client, USERS[role])
+def _url(app, endpoint, world, **overrides):  # type: ignore[no-untyped-def]
     with app.test_request_context():
         from flask import url_for
 
         rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
-        url = url_for(endpoint, **{arg: world[arg] for arg in rule.arguments})
-    before = snapshot(db)
+        args = {arg: overrides.get(arg, world.get(arg)) for arg in rule.arguments}
+        if endpoint.startswith("accounts.invitation_"):
+            args["invitation_id"] = overrides.get("invitation_id", world["participant_invitation_id"])
+        if "slot" in rule.arguments and "slot" not in overrides:
+            args["slot"] = "client"
+        return url_for(endpoint, **args)
+
+
+def _send(client, method, url, data, role, htmx):  # type: ignore[no-untyped-def]
+    headers = {"HX-Request": "true", "HX-Current-URL": "http://localhost/"} if htmx else {}
     if method == "GET":
-        response = client.get(url)
-    else:
-        # A real token, so the check is about who may act, not about CSRF.
-        token = CSRF.search(client.get("/sign-in" if role == "anonymous" else "/account").text)
-        response = client.post(url, data={**data, "csrf_token": token.group(1) if token else ""})
+        return client.get(url, headers=headers)
+    # A real token, so the check is about who may act, not about CSRF.
+    token = CSRF.search(client.get("/sign-in" if role == "anonymous" else "/account").text)
+    return client.post(url, data={**data, "csrf_token": token.group(1) if token else ""}, headers=headers)
+
+
+def _without_audit(rows):  # type: ignore[no-untyped-def]
+    return {table: content for table, content in rows.items() if table != "audit_events"}
+
+
+def _new_events(db, after):  # type: ignore[no-untyped-def]
+    db.expire_all()
+    return list(db.scalars(sa.select(AuditEvent).where(AuditEvent.id > after).order_by(AuditEvent.id)))
+
+
+@pytest.mark.parametrize(("endpoint", "method", "data", "role", "htmx", "expected"), list(_cases()))
+def test_route_answers_each_role_as_expected(app, client, db, world, endpoint, method, data, role, htmx, expected):  # type: ignore[no-untyped-def]
+    if role != "anonymous":
+        sign_in(client, USERS[role])
+    url = _url(app, endpoint, world)
+    before = snapshot(db)
+    last_event = db.scalar(sa.select(sa.func.max(AuditEvent.id))) or 0
+
+    response = _send(client, method, url, data, role, htmx)
+
     assert response.status_code == expected, response.text[:500]
-    if expected in (302, 403, 404) or (endpoint == "accounts.login" and expected == 422):
-        assert snapshot(db) == before, "a refused request changed the database"
+    if expected == 401:
+        assert response.headers["HX-Redirect"].startswith("/sign-in?next=")
+    events = _new_events(db, last_event)
+    if expected in (302, 401, 403, 404, 409) or (endpoint == "accounts.login" and expected == 422):
+        assert _without_audit(snapshot(db)) == _without_audit(before), "a refused request changed the database"
+    if expected in (403, 404) and "slug" in url:
+        assert [(e.action, e.actor_email, e.details["status"]) for e in events] == [
+            ("access.denied", USERS[role], expected)
+        ]
+        assert events[0].hub_id == _hub(db, "northwind").id and events[0].request_id == response.headers["X-Request-Id"]
+    elif expected in (302, 401, 409):
+        assert events == []
+
+
+@pytest.mark.parametrize("slot", ["client", "server"])
+@pytest.mark.parametrize("role", ROLES)
+def test_both_token_slots_are_guarded_alike(app, client, db, world, role, slot):  # type: ignore[no-untyped-def]
+    if role != "anonymous":
+        sign_in(client, USERS[role])
+    url = _url(app, "integrations.kaltura_remove", world, slot=slot)
+    before = _without_audit(snapshot(db))
+
+    response = _send(client, "POST", url, {}, role, htmx=False)
+
+    assert response.status_code == ADMIN_ACTION[role]
+    connection_after = snapshot(db)["kaltura_connections"]
+    if ADMIN_ACTION[role] == 303:
+        assert f"Removed the {slot} token" in client.get(response.headers["Location"]).text
+        assert connection_after != before["kaltura_connections"]
+    else:
+        assert _without_audit(snapshot(db)) == before
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize(
+    ("endpoint", "data"),
+    [("hubs.member_role", {"role": "admin"}), ("hubs.member_remove", {})],
+)
+def test_another_hubs_membership_id_is_never_acted_on(app, client, db, world, endpoint, data, htmx):  # type: ignore[no-untyped-def]
+    """The admin of Northwind posts a Riverside membership id under Northwind's URL."""
+    sign_in(client, USERS["admin"])
+    url = _url(app, endpoint, world, membership_id=world["foreign_membership_id"])
+    before = snapshot(db)
+
+    response = _send(client, "POST", url, data, "admin", htmx)
+
+    assert response.status_code == 409
+    assert "That member is no longer in this hub" in response.text
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_another_hubs_invitation_id_is_never_cancelled(app, client, db, world, htmx):  # type: ignore[no-untyped-def]
+    sign_in(client, USERS["admin"])
+    url = _url(app, "hubs.invitation_cancel", world, invitation_id=world["foreign_invitation_id"])
+    before = snapshot(db)
+
+    response = _send(client, "POST", url, {}, "admin", htmx)
+
+    assert response.status_code == 409
+    assert "no longer open" in response.text
+    assert snapshot(db) == before
+
+
+def test_the_other_hubs_admin_cannot_reach_this_hubs_memberships_through_their_own_hub(app, client, db, world):  # type: ignore[no-untyped-def]
+    """Rita (Riverside's admin) posts a Northwind membership id under Riverside's URL."""
+    sign_in(client, USERS["other_admin"])
+    url = _url(app, "hubs.member_remove", world, slug="riverside")
+    before = snapshot(db)
+
+    response = _send(client, "POST", url, {}, "other_admin", htmx=True)
+
+    assert response.status_code == 409
+    assert snapshot(db) == before

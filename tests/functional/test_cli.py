@@ -53,3 +53,11 @@ def test_seed_demo_is_idempotent(app, db):  # type: ignore[no-untyped-def]
     assert snapshot(db) == after_first
     assert {h.slug: h.plan.value for h in db.scalars(sa.select(Hub))} == {"northwind": "pro", "riverside": "free"}
     assert db.scalar(sa.select(sa.func.count()).select_from(User).where(User.is_support)) == 1
+
+
+def test_create_user_refuses_control_characters_in_the_name(app, db):  # type: ignore[no-untyped-def]
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "zed@example.org", "--name", "Zed\x1b[31m", "--password", "long-enough-pw"],
+    )
+    assert result.exit_code != 0
+    assert "invisible control character (U+001B)" in result.output

@@ -26,6 +26,8 @@ STATUS = {
     "hubs.members": SIGNED_IN_PAGE,
     "integrations.kaltura": SIGNED_IN_PAGE,
     "integrations.kaltura_remove": {"anonymous": 302, "admin": 404, "support": 403},
+    "audit.index": {"anonymous": 302, "admin": 403, "support": 200},
+    "audit.hub": SIGNED_IN_PAGE,
     None: dict.fromkeys(SIGNED_IN_PAGE, 404),  # /no-such-page
 }
 
@@ -101,6 +103,7 @@ def test_production_cookies_are_secure_and_host_prefixed(database_url, tmp_path,
     monkeypatch.setenv("PORTAL_SECRET_KEY", "x" * 40)
     monkeypatch.setenv("PORTAL_ENCRYPTION_KEYS", "k1:" + "A" * 43 + "=")
     monkeypatch.setenv("PORTAL_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    monkeypatch.setenv("PORTAL_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/8")
     app = create_app({"ENV": "production", "INSTANCE_PATH": str(tmp_path)})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-portal_session"

@@ -55,3 +55,30 @@ def test_unknown_environment_is_refused(tmp_path, monkeypatch):  # type: ignore[
     monkeypatch.setenv("PORTAL_ENV", "staging")
     with pytest.raises(ConfigError, match="PORTAL_ENV must be one of"):
         load(tmp_path, None)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("KALTURA_TIMEOUT", 45.0, "PORTAL_KALTURA_TIMEOUT"),  # longer than the whole test's budget
+        ("KALTURA_TIMEOUT", 0.0, "PORTAL_KALTURA_TIMEOUT"),
+        ("LOG_FORMAT", "xml", "PORTAL_LOG_FORMAT"),
+        ("LOG_LEVEL", "LOUD", "PORTAL_LOG_LEVEL"),
+        ("KALTURA_CHECKS_PER_HUB", 0, "PORTAL_KALTURA_CHECKS_PER_HUB"),
+        ("AUDIT_ANONYMOUS_BUDGET", -1, "PORTAL_AUDIT_ANONYMOUS_BUDGET"),
+    ],
+)
+def test_settings_out_of_range_are_refused_by_name(tmp_path, setting, value, named):  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError, match=named):
+        load(tmp_path, {"ENV": "testing", setting: value})
+
+
+def test_production_refuses_memory_rate_limit_storage_and_names_the_setting(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PORTAL_ENV", "production")
+    monkeypatch.setenv("PORTAL_SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("PORTAL_ENCRYPTION_KEYS", "k1:" + "A" * 43 + "=")
+    monkeypatch.setenv("PORTAL_DATABASE_URL", "postgresql+psycopg://portal@db/portal")
+    with pytest.raises(ConfigError, match="PORTAL_RATELIMIT_STORAGE_URI is memory://"):
+        load(tmp_path, None)
+    monkeypatch.setenv("PORTAL_RATELIMIT_STORAGE_URI", "redis://redis:6379/0")
+    assert load(tmp_path, None)["RATELIMIT_STORAGE_URI"] == "redis://redis:6379/0"

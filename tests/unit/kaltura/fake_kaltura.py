@@ -20,7 +20,12 @@ from typing import Any
 
 @dataclass
 class Reply:
-    """One scripted answer. ``kind`` is "http" (status/body/headers), "drop" or "stall"."""
+    """One scripted answer. ``kind`` is "http" (status/body/headers), "drop", "stall" or "drip".
+
+    "drip" sends the answer one byte every ``seconds``, from the status line on (or, with
+    ``drip_from_body``, the headers at once and then the body byte by byte): a server that never
+    stalls long enough for a read timeout yet never finishes either.
+    """
 
     kind: str = "http"
     status: int = 200
@@ -31,6 +36,7 @@ class Reply:
     delay: float = 0.0
     #: Send no Content-Length and close the connection to end the body.
     omit_length: bool = False
+    drip_from_body: bool = False
 
 
 def json_reply(value: Any, status: int = 200) -> Reply:
@@ -56,6 +62,8 @@ class FakeKaltura:
     def __init__(self) -> None:
         self.requests: list[Seen] = []
         self.connections = 0
+        #: For each "drip" answer: (bytes sent, bytes it had) when it ended.
+        self.drips: list[tuple[int, int]] = []
         self._replies: deque[Reply] = deque()
         self._default: Callable[[Seen], Reply] | None = None
         self._lock = threading.Lock()
@@ -116,6 +124,9 @@ class FakeKaltura:
                     return
                 if reply.delay:
                     fake._stop.wait(reply.delay)
+                if reply.kind == "drip":
+                    self._drip(reply)
+                    return
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
@@ -128,6 +139,28 @@ class FakeKaltura:
                 self.wfile.write(reply.body)
 
             do_GET = do_POST
+
+            def _drip(self, reply: Reply) -> None:
+                self.close_connection = True
+                head = (
+                    f"HTTP/1.1 {reply.status} OK\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(reply.body)}\r\n\r\n"
+                ).encode()
+                whole = head + reply.body
+                sent = len(head) if reply.drip_from_body else 0
+                try:
+                    if sent:
+                        self.wfile.write(head)
+                        self.wfile.flush()
+                    while sent < len(whole) and not fake._stop.is_set():
+                        self.wfile.write(whole[sent : sent + 1])
+                        self.wfile.flush()
+                        sent += 1
+                        fake._stop.wait(reply.seconds)
+                except OSError:
+                    pass  # the client hung up: that is what a deadline does
+                with fake._lock:
+                    fake.drips.append((sent, len(whole)))
 
             def log_message(self, format: str, *args: Any) -> None:  # keep tests quiet
                 return
