@@ -48,6 +48,14 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "KALTURA_CUSTOM_HOSTS": False,
         "KALTURA_TIMEOUT": 10.0,
         "KALTURA_SANDBOX_URL": None,
+        # The embedded picker (issue 11): launch tokens, picker sessions, JWKS fetching.
+        "EMBED_AUDIENCE": "kaltura-hub-portal",
+        "EMBED_SECRET_GRACE_HOURS": 24,
+        "EMBED_LAUNCH_LIMIT": "30 per minute",
+        "EMBED_JWKS_HTTP_HOSTS": None,
+        "EMBED_JWKS_PRIVATE_HOSTS": None,
+        "PICKER_IDLE_MINUTES": 30,
+        "PICKER_MAX_HOURS": 4,
     }
 
 

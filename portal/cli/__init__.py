@@ -15,7 +15,7 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     """Add every `portal` command to the app's CLI."""
-    from portal.cli import core, kaltura
+    from portal.cli import core, embed, kaltura, library
 
     for command in (
         core.migrate,
@@ -25,5 +25,7 @@ def register(app: Flask) -> None:
         core.set_plan,
         core.seed_demo,
         kaltura.kaltura,
+        embed.embed,
+        library.library,
     ):
         app.cli.add_command(command)
