@@ -28,9 +28,16 @@ def embed() -> None:
 def allow_origin(hub_slug: str, origin: str) -> None:
     """Let the application at ORIGIN (scheme://host[:port]) embed the picker of hub HUB_SLUG."""
     from portal.embed import services
+    from portal.embed.origins import canonical_origin
 
+    hub = hub_by_slug(hub_slug)
     try:
-        canonical = services.add_origin(db.session(), hub=hub_by_slug(hub_slug), origin=origin, actor=None)
+        canonical = canonical_origin(origin)
+        settings = services.settings_of(db.session(), hub)
+        if settings is not None and canonical in (settings.allowed_origins or []):
+            click.echo(f"{canonical} may already embed the picker of {hub_slug}.")  # idempotent for scripts
+            return
+        services.add_origin(db.session(), hub=hub, origin=canonical, actor=None)
     except FieldError as error:
         fail(error.message)
     click.echo(f"{canonical} may now embed the picker of {hub_slug}.")

@@ -69,7 +69,19 @@
     schedulePreview(option, 450);
   }
 
+  var wide = window.matchMedia("(min-width: 720px)");
+
+  function showPreview(id) {
+    if (!window.htmx) return;
+    window.htmx.ajax("GET", root.getAttribute("data-media-url") + "/" + encodeURIComponent(id), {
+      target: "#picker-preview", swap: "outerHTML"
+    });
+  }
+
   function schedulePreview(option, delay) {
+    // On a wide frame the preview panel sits beside the grid and follows the focus; on a narrow
+    // one it is a sheet over the grid, opened from the selection tray only.
+    if (!wide.matches) return;
     window.clearTimeout(previewTimer);
     previewTimer = window.setTimeout(function () {
       if (window.htmx) window.htmx.trigger(option, "picker:preview");
@@ -113,7 +125,11 @@
     selected.forEach(function (item, id) {
       var li = document.createElement("li");
       li.className = "tray-item";
-      var name = document.createElement("span");
+      var name = document.createElement("button");
+      name.type = "button";
+      name.className = "tray-preview";
+      name.setAttribute("data-preview", id);
+      name.setAttribute("aria-label", "Preview " + item.name);
       name.textContent = item.name + (item.is360 ? " (360°)" : "");
       var remove = document.createElement("button");
       remove.type = "button";
@@ -173,6 +189,15 @@
       schedulePreview(option, 0);
       return;
     }
+    var previewButton = target.closest && target.closest("[data-preview]");
+    if (previewButton) {
+      showPreview(previewButton.getAttribute("data-preview"));
+      return;
+    }
+    if (target.closest && target.closest("[data-close-preview]")) {
+      $("picker-preview-panel").classList.remove("is-open");
+      return;
+    }
     var remove = target.closest && target.closest("[data-remove]");
     if (remove) {
       selected.delete(remove.getAttribute("data-remove"));
@@ -227,6 +252,7 @@
         if (first) first.focus(); else if (summary) { summary.setAttribute("tabindex", "-1"); summary.focus(); }
       }
     }
+    if (target.id === "picker-preview") $("picker-preview-panel").classList.add("is-open");
     var result = $("picker-import-result");
     if (result && result.hasAttribute("data-picked")) {
       var message = JSON.parse(result.getAttribute("data-picked"));
