@@ -65,7 +65,29 @@ MATRIX = {
         "POST": ({}, ADMIN_ACTION),
     },
     "integrations.kaltura_rule": {"POST": ({"custom_rule": "{local}"}, SUPPORT_ACTION)},
+    # The picker (issue 11). Launching needs a launch token, not a sign-in: without one, everyone is
+    # refused alike. The picker's own routes accept only a Bearer header, so a signed-in cookie
+    # gets 401 for every role.
+    "embed.launch": {"POST": ({}, dict.fromkeys(ROLES, 403))},
+    "embed.launch_help": {"GET": (None, dict.fromkeys(ROLES, 400))},
+    "embed.media": {"GET": (None, dict.fromkeys(ROLES, 401))},
+    "embed.preview": {"GET": (None, dict.fromkeys(ROLES, 401))},
+    "embed.import_items": {"POST": ({"entry_id": "0_abcd1234"}, dict.fromkeys(ROLES, 401))},
+    "embedding.settings": {"GET": (None, SETTINGS_PAGE)},
+    "embedding.add_origin": {"POST": ({"origin": "https://other.example.org"}, ADMIN_ACTION)},
+    "embedding.remove_origin": {"POST": ({"origin": "https://lms.example.org"}, ADMIN_ACTION)},
+    # A new secret is shown in the answer itself (200), never after a redirect.
+    "embedding.new_secret": {"POST": ({}, {**ADMIN_ACTION, "admin": 200})},
+    "embedding.revoke_previous": {"POST": ({}, ADMIN_ACTION)},
+    "embedding.set_jwks": {"POST": ({"jwks_url": ""}, ADMIN_ACTION)},
+    "embedding.set_auto_add": {"POST": ({"auto_add": "y"}, ADMIN_ACTION)},
+    "library.index": {"GET": (None, HUB_PAGE)},
+    "library.item": {"GET": (None, HUB_PAGE)},
+    # Members open the picker; support reads the library but is not a member.
+    "library.launch": {"POST": ({}, {**HUB_PAGE, "support": 403})},
 }
+#: Refusals that still write an audit event (and nothing else): a refused launch is a security event.
+AUDITED_REFUSALS = {"embed.launch"}
 IGNORED = {"static"}  # files, no data
 
 
@@ -115,7 +137,26 @@ def world(app, db, demo):  # type: ignore[no-untyped-def]
     sam = db.scalar(sa.select(User).where(User.email == USERS["participant"]))
     target = db.scalar(sa.select(Membership).where(Membership.hub_id == northwind.id, Membership.user_id == sam.id))
     _connect_without_network(app, db, northwind)
-    return {"slug": "northwind", "membership_id": target.id, "slot": "client"}
+    from portal.embed import services as embed_services
+    from portal.models import LibraryItem, LibraryMediaType
+
+    embed_services.add_origin(db, hub=northwind, origin="https://lms.example.org", actor=None)
+    item = LibraryItem(
+        hub_id=northwind.id,
+        entry_id="0_abcd1234",
+        media_type=LibraryMediaType.IMAGE,
+        name="Harbour photo",
+        is_360=False,
+    )
+    db.add(item)
+    db.commit()
+    return {
+        "slug": "northwind",
+        "membership_id": target.id,
+        "slot": "client",
+        "entry_id": "0_abcd1234",
+        "item_id": item.id,
+    }
 
 
 def _cases():
@@ -152,5 +193,8 @@ def test_route_answers_each_role_as_expected(app, client, db, world, endpoint, m
         token = CSRF.search(client.get("/sign-in" if role == "anonymous" else "/account").text)
         response = client.post(url, data={**data, "csrf_token": token.group(1) if token else ""})
     assert response.status_code == expected, response.text[:500]
-    if expected in (302, 403, 404) or (endpoint == "accounts.login" and expected == 422):
+    if endpoint in AUDITED_REFUSALS:
+        after = snapshot(db)
+        assert {name for name in after if after[name] != before[name]} <= {"audit_events"}
+    elif expected in (302, 401, 403, 404) or (endpoint == "accounts.login" and expected == 422):
         assert snapshot(db) == before, "a refused request changed the database"

@@ -10,7 +10,7 @@ from flask import url_for
 from tests.helpers import sign_in
 
 IGNORED = {"static"}
-ARGS = {"slot": "client", "membership_id": 1}
+ARGS = {"slot": "client", "membership_id": 1, "entry_id": "0_abcd1234", "item_id": 1}
 
 
 def _get_urls(app):  # type: ignore[no-untyped-def]
