@@ -44,7 +44,7 @@ from portal.validation import FieldError
 PAGE_SIZE = 24
 MAX_QUERY_LENGTH = 200
 MAX_IMPORT = 50
-LAST_PAGE = MAX_MATCHES // PAGE_SIZE  # the deepest page Kaltura will serve (416 with 24 a page)
+LAST_PAGE = -(-MAX_MATCHES // PAGE_SIZE)  # the deepest page Kaltura will serve (417 with 24 a page)
 ENTRY_ID = re.compile(r"^[0-9A-Za-z_]{1,40}$")
 CARD_WIDTHS = (240, 360, 480, 720)
 PREVIEW_WIDTHS = (480, 720, 960, 1440)
