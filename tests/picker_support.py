@@ -137,3 +137,11 @@ def entry_ids(html: str) -> list[str]:
 def last_audit(db, action: str) -> AuditEvent | None:  # type: ignore[no-untyped-def]
     db.expire_all()
     return db.scalar(sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id.desc()))
+
+
+def direct(app: Flask, sandbox, user: str, query):  # type: ignore[no-untyped-def]
+    """What Kaltura (the sandbox) itself lists for this user and query: the reference a test compares with."""
+    from portal.kaltura import parse_app_token
+
+    app_token, _ = parse_app_token(json.dumps(sandbox.credentials["clientAppToken"]), "client")
+    return app.extensions["kaltura"].browse_media(sandbox.url, app_token, user, query)

@@ -107,7 +107,13 @@ def test_ownership_filter_mine(app, client, sandbox, embedding):  # type: ignore
 
 @pytest.mark.parametrize(
     ("sort", "order_by"),
-    [("newest", "-createdAt"), ("oldest", "+createdAt"), ("name", "+name"), ("name_desc", "-name"), ("updated", "-updatedAt")],
+    [
+        ("newest", "-createdAt"),
+        ("oldest", "+createdAt"),
+        ("name", "+name"),
+        ("name_desc", "-name"),
+        ("updated", "-updatedAt"),
+    ],
 )
 def test_sorts_follow_kaltura(app, client, sandbox, embedding, sort, order_by):  # type: ignore[no-untyped-def]
     listed = _page(client, _open(client, embedding), sort=sort, type="video")
