@@ -9,11 +9,13 @@ redirects followed, a short timeout and a size cap. Only public RSA and EC keys 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from joserfc.errors import JoseError
@@ -63,7 +65,7 @@ class JwksFetcher:
         try:
             self.policy.check_request_url(text)
         except OutboundBlocked as error:
-            raise JwksError(_blocked_message(error)) from None
+            raise JwksError(_refusal(text, error)) from None
         return text
 
     def fetch(self, url: str) -> dict[str, Any]:
@@ -88,7 +90,7 @@ class JwksFetcher:
                     raise JwksError(f"The JWKS URL answered HTTP {response.status_code}; check the address.")
                 body = _read_capped(response, self.max_bytes)
         except OutboundBlocked as error:
-            raise JwksError(_blocked_message(error)) from None
+            raise JwksError(_refusal(url, error)) from None
         except KalturaUnavailable:
             raise JwksError("The JWKS URL's host name does not resolve; check the address.") from None
         except requests.Timeout:
@@ -149,6 +151,26 @@ def _read_capped(response: requests.Response, limit: int) -> bytes:
             raise JwksError(f"The JWKS document is larger than {limit // 1024} KB.")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _refusal(url: str, error: OutboundBlocked) -> str:
+    """Say what is wrong with the URL itself first; the policy's reason is about Kaltura hosts."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "The JWKS URL is not a valid URL."
+    if error.reason in ("userinfo", "query", "malformed", "host_invalid", "private_address"):
+        return _blocked_message(error)
+    if parts.scheme == "http":
+        return "The JWKS URL must use https://."
+    if port not in (None, 443):
+        return "The JWKS URL must use the default https port (443)."
+    try:
+        ipaddress.ip_address((parts.hostname or "").strip("[]"))
+    except ValueError:
+        return _blocked_message(error)
+    return "The JWKS URL must name its host (not an IP address)."
 
 
 def _blocked_message(error: OutboundBlocked) -> str:

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.kaltura import parse_app_token
-from portal.kaltura.media import MediaQuery, free_text_for
+from portal.kaltura.media import MediaQuery
 from portal.models import LibraryItem
 from tests import picker_support as ps
 
@@ -240,12 +240,3 @@ def test_a_token_kaltura_no_longer_accepts_is_explained(client, sandbox, embeddi
     assert response.status_code == 502
     text = html.unescape(response.text)
     assert "The hub's Kaltura token is no longer valid" in text and "INVALID_KS" in text
-
-
-def test_free_text_for_follows_kaltura_rules() -> None:
-    assert free_text_for("dro") == "dro*"
-    assert free_text_for("dr") == "dr"
-    assert free_text_for("harbour dro") == "harbour dro*"
-    assert free_text_for("harbour drone ") == "harbour drone"
-    assert free_text_for('"drone" OR (x*)|y@z,w') == "drone OR x y z w"
-    assert free_text_for("  ") is None and free_text_for("*,|@()") is None
