@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from portal.models import EmbedSettings, Hub, KalturaConnection, Membership, PickerSession, Role, User
 
@@ -83,6 +83,18 @@ def resolve(
         .outerjoin(KalturaConnection, KalturaConnection.hub_id == Hub.id)
         .outerjoin(EmbedSettings, EmbedSettings.hub_id == Hub.id)
         .where(PickerSession.token_hash == token_hash(token))
+        # Every picker request runs this: leave out what a picker request never reads (JSON blobs,
+        # the server token, the launch secrets), which is most of the row's weight.
+        .options(
+            defer(KalturaConnection.last_check),
+            defer(KalturaConnection.client_token_info),
+            defer(KalturaConnection.server_token_info),
+            defer(KalturaConnection.server_token_sealed),
+            defer(EmbedSettings.jwks_keys),
+            defer(EmbedSettings.secret_sealed),
+            defer(EmbedSettings.previous_secret_sealed),
+            defer(User.password_hash),
+        )
     ).first()
     if row is None:
         return None
