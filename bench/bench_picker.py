@@ -204,8 +204,8 @@ def main() -> None:
     print(f"cold open (launch verified, identity known):     {sum(cold_calls.values())} Kaltura calls {cold_calls}")
     print(f"cold open time:                                  {cold_ms:.1f} ms")
     print(f"Kaltura calls per page or search (steady):       {per_page}")
-    print(f"portal picker page, median / p90:                {portal_ms:.1f} / {pct(portal_times, .9) * 1000:.1f} ms")
-    print(f"direct media.list, median / p90:                 {direct_ms:.1f} / {pct(direct_times, .9) * 1000:.1f} ms")
+    print(f"portal picker page, median / p90:                {portal_ms:.1f} / {pct(portal_times, 0.9) * 1000:.1f} ms")
+    print(f"direct media.list, median / p90:                 {direct_ms:.1f} / {pct(direct_times, 0.9) * 1000:.1f} ms")
     print(f"portal / direct (median), target <= 1.2:         {portal_ms / direct_ms:.3f}")
     print(f"({args.rounds} rounds each, alternating; portal under gunicorn.conf.py with 1 gthread worker, SQLite)")
 

@@ -240,3 +240,27 @@ def test_a_token_kaltura_no_longer_accepts_is_explained(client, sandbox, embeddi
     assert response.status_code == 502
     text = html.unescape(response.text)
     assert "The hub's Kaltura token is no longer valid" in text and "INVALID_KS" in text
+
+
+def test_no_app_token_or_listing_session_ever_reaches_a_picker_page(app, client, sandbox, embedding):  # type: ignore[no-untyped-def]
+    """Secrets canary: what the picker renders never contains the App Tokens or the cached session."""
+    bearer = _open(client, embedding)
+    ids = ps.entry_ids(_page(client, bearer, type="video"))
+    pages = [
+        ps.launch(client, ps.token(embedding)).text,
+        _page(client, bearer, q="drone"),
+        client.get(f"/embed/picker/media/{ids[0]}", headers=bearer).text,
+        client.post("/embed/picker/import", data={"entry_id": ids[:2]}, headers=bearer).text,
+    ]
+    token, _ = parse_app_token(json.dumps(sandbox.credentials["clientAppToken"]), "client")
+    listing_ks = app.extensions["kaltura"].start_session(sandbox.url, token, "pat@northwind.example", session_type=0).ks
+    canaries = [
+        sandbox.credentials["clientAppToken"]["token"],
+        sandbox.credentials["serverAppToken"]["token"],
+        sandbox.credentials["adminSecret"],
+        listing_ks,
+        embedding.secret,
+    ]
+    for text in pages:
+        for canary in canaries:
+            assert canary not in text
