@@ -48,7 +48,7 @@ def test_the_library_lists_items_with_thumbnails_for_members_and_support(app, db
         assert 'class="badge badge-360">360°' in page.text and "1:02:05" in page.text
         csp = page.headers["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in csp
-    assert "From Kaltura" not in page.text  # support reads; the hub is not connected either
+    assert "data-open-picker" not in page.text and "kaltura-picker" not in page.text  # support reads only
 
 
 def test_an_item_page_shows_the_details_and_only_for_its_hub(signed_in, db):  # type: ignore[no-untyped-def]
