@@ -45,7 +45,7 @@ def create_host_app(
     def headers(response: Response) -> Response:
         response.headers["Content-Security-Policy"] = (
             f"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            f"frame-src {portal_origin}; form-action {portal_origin}; base-uri 'none'; object-src 'none'"
+            f"frame-src {portal_origin}; form-action 'self' {portal_origin}; base-uri 'none'; object-src 'none'"
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "no-store"

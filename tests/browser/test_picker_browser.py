@@ -175,7 +175,9 @@ def test_search_as_you_type_with_an_older_slower_answer_never_winning(page, setu
     assert "for “harbour”" in _summary(frame)
     names = [n.lower() for n in _options(frame).locator(".media-name").all_inner_texts()]
     assert names and all("harbour" in n for n in names)
-    assert slow.searches[-2:] == ["har", "harbour"]  # debounced: no search per keystroke
+    # Debounced: seven keystrokes, not seven searches ("har", then "harbour"; a loaded machine may
+    # let one more pause slip in between keys).
+    assert slow.searches[0] == "har" and slow.searches[-1] == "harbour" and len(slow.searches) <= 3
     assert box.input_value() == "harbour"
 
 
