@@ -222,18 +222,21 @@
 
   // -- after every swap ----------------------------------------------------------------------------
   function thumbnailsFallBack(scope) {
-    scope.querySelectorAll("img[data-thumb]").forEach(function (img) {
+    scope.querySelectorAll("img[data-thumb]:not([data-watched])").forEach(function (img) {
+      img.setAttribute("data-watched", "");
       img.addEventListener("error", function () {
         img.hidden = true;
         var icon = img.parentNode.querySelector(".media-icon");
         if (icon) icon.hidden = false;
       }, { once: true });
     });
-    scope.querySelectorAll("[data-player]").forEach(function (player) {
+    scope.querySelectorAll("[data-player]:not([data-watched])").forEach(function (player) {
+      player.setAttribute("data-watched", "");
       var source = player.querySelector("source");
       (source || player).addEventListener("error", function () {
         var note = player.parentNode.querySelector("[data-play-error]");
         if (note) note.hidden = false;
+        player.hidden = true;
       }, { once: true });
     });
   }
