@@ -280,12 +280,12 @@
     }
   });
 
-  document.addEventListener("DOMContentLoaded", function () {
+  function ready() {
     render();
     thumbnailsFallBack(document);
-  });
-  if (document.readyState !== "loading") {
-    render();
-    thumbnailsFallBack(document);
+    // htmx (loaded before this script) has processed the page by now: the controls are live.
+    root.setAttribute("data-ready", "");
   }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
 })();

@@ -120,6 +120,7 @@ def _open(page, host_url: str):  # type: ignore[no-untyped-def]
     page.goto(host_url)
     frame = page.frame_locator("#kaltura-picker")
     frame.get_by_role("listbox", name="Kaltura media").wait_for(timeout=20000)
+    frame.locator("#picker[data-ready]").wait_for(timeout=20000)  # the scripts have wired the page
     return frame
 
 
@@ -187,17 +188,15 @@ def test_search_as_you_type_with_an_older_slower_answer_never_winning(page, setu
 def test_filter_sort_and_page(app, page, sandbox, setup):  # type: ignore[no-untyped-def]
     frame = _open(page, setup())
 
-    frame.get_by_label("Type").select_option("image")
-    frame.locator("#picker-summary").wait_for()
-    page.wait_for_timeout(300)
-    _wait_summary(frame, "of")
-    frame.locator(".media-meta").first.wait_for()
+    with page.expect_response(lambda r: "/embed/picker/media?" in r.url and "type=image" in r.url):
+        frame.get_by_label("Type").select_option("image")
+    page.wait_for_timeout(100)  # the swap follows the response
     metas = frame.locator(".media-meta").all_inner_texts()
     assert metas and all(m.startswith("Image") for m in metas)
 
-    frame.get_by_label("Sort").select_option("name")
-    page.wait_for_timeout(800)
-    _wait_summary(frame, "of")
+    with page.expect_response(lambda r: "/embed/picker/media?" in r.url and "sort=name" in r.url):
+        frame.get_by_label("Sort").select_option("name")
+    page.wait_for_timeout(100)
     shown = [o.get_attribute("data-entry-id") for o in _options(frame).all()]
     query = MediaQuery(order_by="+name", media_types=(MediaType.IMAGE,))
     assert shown == [e.id for e in ps.direct(app, sandbox, "pat@northwind.example", query).entries]
@@ -294,6 +293,7 @@ def test_the_media_library_opens_the_picker_through_the_same_launch(page, db, se
     page.get_by_role("button", name="From Kaltura").click()
     frame = page.frame_locator("#kaltura-picker")
     frame.get_by_role("listbox", name="Kaltura media").wait_for(timeout=20000)
+    frame.locator("#picker[data-ready]").wait_for(timeout=20000)
     first = frame.get_by_role("listbox", name="Kaltura media").get_by_role("option").first
     name = first.locator(".media-name").inner_text()
     first.click()
