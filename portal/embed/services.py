@@ -49,6 +49,12 @@ def settings_of(db: Session, hub: Hub) -> EmbedSettings | None:
     return db.scalar(sa.select(EmbedSettings).where(EmbedSettings.hub_id == hub.id))
 
 
+def allowed_origins(db: Session, hub: Hub) -> list[str]:
+    """The origins allowed to embed the hub's picker (empty when nothing was configured)."""
+    origins = db.scalar(sa.select(EmbedSettings.allowed_origins).where(EmbedSettings.hub_id == hub.id))
+    return list(origins or [])
+
+
 def _ensure(db: Session, hub: Hub) -> EmbedSettings:
     settings = settings_of(db, hub)
     if settings is None:

@@ -25,7 +25,7 @@ from portal.embed import bp, picker, sessions
 from portal.embed.auth import allow_kaltura_media, allow_picker_framing, own_origin, picker_required
 from portal.embed.launch import LaunchContext, LaunchRefused, own_launch_key, verify_launch
 from portal.embed.origins import canonical_origin
-from portal.embed.services import jwks_key_set, launch_secrets
+from portal.embed.services import allowed_origins, jwks_key_set, launch_secrets
 from portal.embed.sessions import PickerContext
 from portal.extensions import csrf, limiter
 from portal.validation import FieldError
@@ -194,7 +194,7 @@ def _refused(refused: LaunchRefused) -> Response:
     # A legitimate host whose token expired should see the explanation inside its iframe; anyone
     # else gets a page that cannot be framed at all.
     if refused.hub is not None:
-        allowed = _allowed_origins(refused.hub.id)
+        allowed = allowed_origins(session, refused.hub)
         try:
             origin = canonical_origin(request.headers.get("Origin") or "")
         except FieldError:
@@ -204,15 +204,6 @@ def _refused(refused: LaunchRefused) -> Response:
         elif origin and origin == own_origin():
             g.frame_ancestors = "'self'"
     return _page("embed/refused.html", status=refused.category.status, category=refused.category.value)
-
-
-def _allowed_origins(hub_id: int) -> list[str]:
-    import sqlalchemy as sa
-
-    from portal.models import EmbedSettings
-
-    origins = db.session().scalar(sa.select(EmbedSettings.allowed_origins).where(EmbedSettings.hub_id == hub_id))
-    return list(origins or [])
 
 
 def _controls(wanted: picker.Browse) -> dict[str, Any]:
