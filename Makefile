@@ -6,12 +6,13 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 SANDBOX_PORT ?= 8001
+DEMO_HOST_PORT ?= 8002
 
 .PHONY: demo test lint bench install migrate seed vendor clean help
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make demo   install, migrate, seed demo data, start the Kaltura sandbox and the portal"
+	@echo "make demo   install, migrate, seed demo data, start the Kaltura sandbox, the portal and a demo host application"
 	@echo "make test   install and run the whole test suite"
 	@echo "make lint   ruff (lint and format) and mypy"
 	@echo "make bench  every benchmark in bench/: one table, and bench/results.json"
@@ -39,7 +40,7 @@ seed: migrate
 	@$(BIN)/portal seed-demo | head -n 1
 
 demo: seed
-	@HOST=$(HOST) PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) BIN=$(BIN) bin/demo
+	@HOST=$(HOST) PORT=$(PORT) SANDBOX_PORT=$(SANDBOX_PORT) DEMO_HOST_PORT=$(DEMO_HOST_PORT) BIN=$(BIN) bin/demo
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

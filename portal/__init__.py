@@ -61,6 +61,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(hubs_bp)
     app.register_blueprint(integrations_bp)
     app.register_blueprint(audit_bp)
+    from portal import embed
+    from portal.library import bp as library_bp
+
+    embed.init_app(app)
+    app.register_blueprint(library_bp)
 
     from portal.cli import register
 

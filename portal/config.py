@@ -67,6 +67,14 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # Requests larger than this are refused (413) before they are read: the portal's forms
         # hold a few kilobytes, and media goes from the browser straight to Kaltura.
         "MAX_REQUEST_BYTES": 1024 * 1024,
+        # The embedded picker (issue 11): launch tokens, picker sessions, JWKS fetching.
+        "EMBED_AUDIENCE": "kaltura-hub-portal",
+        "EMBED_SECRET_GRACE_HOURS": 24,
+        "EMBED_LAUNCH_LIMIT": "30 per minute",
+        "EMBED_JWKS_HTTP_HOSTS": None,
+        "EMBED_JWKS_PRIVATE_HOSTS": None,
+        "PICKER_IDLE_MINUTES": 30,
+        "PICKER_MAX_HOURS": 4,
     }
 
 

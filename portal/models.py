@@ -249,3 +249,113 @@ class KalturaConnection(Base):
             self.client_token_sealed, self.client_token_info = None, None
         else:
             self.server_token_sealed, self.server_token_info = None, None
+
+
+# -- Embedding the picker and the hub's media library (issue 11) -----------------------------------
+
+
+class EmbedSettings(Base):
+    """How other applications may embed a hub's "From Kaltura" picker (hub settings → Embedding).
+
+    Launch-signing secrets are stored sealed with the portal's keyring (like the App Tokens), each
+    bound to its hub and its own id; only ids and dates are kept in clear. A rotated-out secret
+    keeps working until ``previous_secret_expires_at`` (the documented grace period).
+    """
+
+    __tablename__ = "embed_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hub_id: Mapped[int] = mapped_column(sa.ForeignKey("hubs.id", ondelete="CASCADE"), unique=True)
+    # Exact origins (scheme://host[:port]) allowed to frame the picker, canonical and sorted.
+    allowed_origins: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    secret_id: Mapped[str | None] = mapped_column(sa.String(40))
+    secret_sealed: Mapped[str | None] = mapped_column(sa.Text)
+    secret_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    previous_secret_id: Mapped[str | None] = mapped_column(sa.String(40))
+    previous_secret_sealed: Mapped[str | None] = mapped_column(sa.Text)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optional: the host's public keys (RS256/ES256), fetched through the outbound policy and cached.
+    jwks_url: Mapped[str | None] = mapped_column(sa.String(500))
+    jwks_keys: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    jwks_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    jwks_error: Mapped[str | None] = mapped_column(sa.String(300))
+    # A launch naming someone who is not yet a member adds them as a participant (audited).
+    auto_add_participants: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    hub: Mapped[Hub] = relationship()
+
+
+class UsedLaunchToken(Base):
+    """A launch token's ``jti``, kept until the token expires so it can be used once only.
+
+    The unique constraint makes the check atomic for every worker sharing the database: the second
+    insert of the same (hub, jti) fails, whichever process tries it.
+    """
+
+    __tablename__ = "used_launch_tokens"
+    __table_args__ = (sa.UniqueConstraint("hub_id", "jti", name="uq_used_launch_tokens_hub_jti"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hub_id: Mapped[int] = mapped_column(sa.ForeignKey("hubs.id", ondelete="CASCADE"))
+    jti: Mapped[str] = mapped_column(sa.String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class PickerSession(Base):
+    """An open picker: what its bearer token (stored as a SHA-256 hash only) lets the browser do."""
+
+    __tablename__ = "picker_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    hub_id: Mapped[int] = mapped_column(sa.ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The verified launch origin: the only target of postMessage and of frame-ancestors.
+    origin: Mapped[str] = mapped_column(sa.String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class LibraryMediaType(enum.StrEnum):
+    VIDEO = "video"
+    IMAGE = "image"
+    AUDIO = "audio"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class LibrarySource(enum.StrEnum):
+    """How an item came into the library: picked in the picker, or uploaded through it (issue 12)."""
+
+    IMPORT = "import"
+    UPLOAD = "upload"
+
+
+class LibraryItem(Base):
+    """One Kaltura entry in a hub's media library. A hub holds an entry at most once."""
+
+    __tablename__ = "library_items"
+    __table_args__ = (sa.UniqueConstraint("hub_id", "entry_id", name="uq_library_items_hub_entry"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hub_id: Mapped[int] = mapped_column(sa.ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    entry_id: Mapped[str] = mapped_column(sa.String(40))
+    partner_id: Mapped[int | None] = mapped_column()
+    media_type: Mapped[LibraryMediaType] = mapped_column(_enum(LibraryMediaType, "library_media_type"))
+    is_360: Mapped[bool] = mapped_column(default=False)
+    name: Mapped[str] = mapped_column(sa.String(500))
+    duration: Mapped[int | None] = mapped_column()  # seconds, video and audio
+    width: Mapped[int | None] = mapped_column()
+    height: Mapped[int | None] = mapped_column()
+    thumbnail_url: Mapped[str | None] = mapped_column(sa.String(1000))
+    source: Mapped[LibrarySource] = mapped_column(_enum(LibrarySource, "library_source"), default=LibrarySource.IMPORT)
+    imported_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    hub: Mapped[Hub] = relationship()
+    imported_by: Mapped[User | None] = relationship()

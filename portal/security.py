@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -106,14 +107,22 @@ def _start_request() -> None:
         g.client_request_id = "".join(char for char in incoming if char.isprintable())[:CLIENT_REQUEST_ID_MAX]
 
 
-def content_security_policy(nonce: str, frame_ancestors: str = "'none'") -> str:
-    """A strict CSP: scripts only from us with this request's nonce, nothing inline, no framing."""
+def content_security_policy(
+    nonce: str, frame_ancestors: str = "'none'", sources: Mapping[str, Sequence[str]] | None = None
+) -> str:
+    """A strict CSP: scripts only from us with this request's nonce, nothing inline, no framing.
+
+    ``frame_ancestors`` and ``sources`` (extra origins for ``img-src``/``media-src``) are set per
+    request by the picker and the media library (``g.frame_ancestors``, ``g.csp_sources``).
+    """
+    extra = {name: " ".join(origins) for name, origins in (sources or {}).items() if origins}
     return "; ".join(
         [
             "default-src 'self'",
             f"script-src 'self' 'nonce-{nonce}'",
             "style-src 'self'",
-            "img-src 'self' data:",
+            "img-src 'self' data:" + (f" {extra['img-src']}" if "img-src" in extra else ""),
+            "media-src 'self'" + (f" {extra['media-src']}" if "media-src" in extra else ""),
             "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'none'",
@@ -125,8 +134,14 @@ def content_security_policy(nonce: str, frame_ancestors: str = "'none'") -> str:
 
 def _security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy(g.get("csp_nonce", "")))
-    if "frame-ancestors 'none'" in headers["Content-Security-Policy"]:
+    # Only the embeddable picker (exactly its hub's origins) and the pages it runs in ('self') may
+    # be framed; everything else, error pages included, keeps 'none'.
+    frame_ancestors = g.get("frame_ancestors") or "'none'"
+    headers.setdefault(
+        "Content-Security-Policy",
+        content_security_policy(g.get("csp_nonce", ""), frame_ancestors, g.get("csp_sources")),
+    )
+    if frame_ancestors == "'none'":
         headers.setdefault("X-Frame-Options", "DENY")
     headers["X-Content-Type-Options"] = "nosniff"
     # Same-origin referrers only: Flask-WTF's HTTPS referrer check needs them; nothing leaks outside.

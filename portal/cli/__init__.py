@@ -15,7 +15,7 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     """Add every `portal` command to the app's CLI."""
-    from portal.cli import audit, core, kaltura
+    from portal.cli import audit, core, embed, kaltura, library
 
     for command in (
         core.migrate,
@@ -26,5 +26,7 @@ def register(app: Flask) -> None:
         core.seed_demo,
         kaltura.kaltura,
         audit.audit,
+        embed.embed,
+        library.library,
     ):
         app.cli.add_command(command)

@@ -112,14 +112,18 @@ def connect(
 @audited
 def rotate_keys() -> None:
     """Re-encrypt every saved App Token under the first (primary) key of PORTAL_ENCRYPTION_KEYS."""
+    from portal.embed.services import rotate_keys as rotate_launch_secrets
     from portal.integrations import services
     from portal.secrets import SecretsError
 
     try:
+        # Launch secrets first: services.rotate_keys commits, and both then move to the new key together.
+        secrets_rotated, secrets_current = rotate_launch_secrets(db.session(), registry.vault().keyring)
         rotated, current = services.rotate_keys(db.session(), registry.vault())
     except SecretsError as error:
         raise click.ClickException(f"Stopped, nothing saved: {error}") from None
     click.echo(f"Re-encrypted {rotated} token(s); {current} already used the primary key.")
+    click.echo(f"Re-encrypted {secrets_rotated} launch secret(s); {secrets_current} already used the primary key.")
 
 
 def _read(path: Path) -> str:

@@ -25,8 +25,18 @@ from typing import Any
 
 from portal.kaltura.client import KalturaClient, RetryPolicy, Timeouts
 from portal.kaltura.errors import KalturaApiError, KalturaUnavailable
+from portal.kaltura.media import (
+    BROWSE_STATUSES,
+    PLAYBACK_SESSION_SECONDS,
+    FlavorAsset,
+    MediaQuery,
+    PlaybackSource,
+    mime_type_for,
+    playback_url,
+    preview_flavor,
+)
 from portal.kaltura.outbound import OutboundPolicy, ServiceUrl
-from portal.kaltura.sessions import DEFAULT_SESSION_EXPIRY, SessionCache, SessionManager
+from portal.kaltura.sessions import DEFAULT_SESSION_EXPIRY, SessionCache, SessionManager, mint_session
 from portal.kaltura.tokens import AppToken
 from portal.kaltura.types import (
     PICKER_STATUSES,
@@ -402,3 +412,107 @@ class KalturaGateway:
 
     def _target(self, service_url: str | ServiceUrl) -> ServiceUrl:
         return service_url if isinstance(service_url, ServiceUrl) else self.policy.check_url(service_url)
+
+    # --- the picker (issue 11): browse, preview, import --------------------------------------
+    # Each goes through ``call`` (the cached session and its one re-mint), except the playback
+    # session, which is minted on purpose outside the cache (see ``playback_source``).
+
+    def browse_media(
+        self, service_url: str | ServiceUrl, token: TokenRef, user_id: str | None, query: MediaQuery
+    ) -> MediaPage:
+        """One picker page as ``user_id``: one ``media.list`` with the query's filters, sort and fields."""
+        answer = self.call(
+            service_url, token, "media", "list", query.params(), user_id=user_id, session_type=SessionType.USER
+        )
+        objects = answer.get("objects") if isinstance(answer, dict) else None
+        entries = tuple(MediaEntry.from_kaltura(item) for item in objects or () if isinstance(item, dict))
+        total = as_int(answer.get("totalCount"), len(entries)) if isinstance(answer, dict) else len(entries)
+        return MediaPage(entries, total or 0, query.page, query.page_size)
+
+    def get_entry(
+        self, service_url: str | ServiceUrl, token: TokenRef, user_id: str | None, entry_id: str
+    ) -> MediaEntry | None:
+        """``media.get`` as ``user_id``; ``None`` when it does not exist or the user may not see it."""
+        try:
+            answer = self.call(
+                service_url,
+                token,
+                "media",
+                "get",
+                {"entryId": entry_id},
+                user_id=user_id,
+                session_type=SessionType.USER,
+            )
+        except KalturaApiError as error:
+            if error.is_not_found:
+                return None
+            raise
+        return MediaEntry.from_kaltura(answer) if isinstance(answer, dict) else None
+
+    def entries_by_id(
+        self, service_url: str | ServiceUrl, token: TokenRef, user_id: str | None, entry_ids: Sequence[str]
+    ) -> list[MediaEntry]:
+        """The entries among ``entry_ids`` that ``user_id`` may see, with fresh metadata: one ``media.list``
+        (``idIn`` makes Kaltura check each entry's entitlement, reference §5)."""
+        wanted = list(dict.fromkeys(entry_ids))[:MAX_PAGE_SIZE]
+        if not wanted:
+            return []
+        params = {
+            "filter": {
+                "objectType": "KalturaMediaEntryFilter",
+                "idIn": ",".join(wanted),
+                "statusIn": ",".join(str(int(s)) for s in BROWSE_STATUSES),
+            },
+            "pager": {"objectType": "KalturaFilterPager", "pageSize": len(wanted), "pageIndex": 1},
+        }
+        answer = self.call(service_url, token, "media", "list", params, user_id=user_id, session_type=SessionType.USER)
+        objects = answer.get("objects") if isinstance(answer, dict) else None
+        return [MediaEntry.from_kaltura(item) for item in objects or () if isinstance(item, dict)]
+
+    def flavor_assets(
+        self, service_url: str | ServiceUrl, token: TokenRef, user_id: str | None, entry_id: str
+    ) -> list[FlavorAsset]:
+        """``flavorAsset.list(entryIdEqual)`` as ``user_id``: the entry's renditions and their status."""
+        params = {
+            "filter": {"objectType": "KalturaFlavorAssetFilter", "entryIdEqual": entry_id},
+            "pager": {"objectType": "KalturaFilterPager", "pageSize": 100, "pageIndex": 1},
+        }
+        answer = self.call(
+            service_url, token, "flavorAsset", "list", params, user_id=user_id, session_type=SessionType.USER
+        )
+        objects = answer.get("objects") if isinstance(answer, dict) else None
+        return [FlavorAsset.from_kaltura(item) for item in objects or () if isinstance(item, dict)]
+
+    def playback_source(
+        self,
+        service_url: str | ServiceUrl,
+        token: TokenRef,
+        user_id: str | None,
+        entry: MediaEntry,
+        flavors: Sequence[FlavorAsset],
+    ) -> PlaybackSource | None:
+        """A URL the browser can play ``entry`` from, or ``None`` when no web flavor is ready.
+
+        The URL carries a session minted for it alone (two calls), USER type, living
+        :data:`PLAYBACK_SESSION_SECONDS`: never the cached listing session, which lives for hours.
+        """
+        flavor = preview_flavor(flavors)
+        if flavor is None or entry.partner_id is None:
+            return None
+        target = self._target(service_url)
+        info = mint_session(
+            self.client,
+            target,
+            self._unsealed(token),
+            user_id,
+            session_type=SessionType.USER,
+            expiry=PLAYBACK_SESSION_SECONDS,
+        )
+        ext = flavor.file_ext or ("mp3" if entry.media_type == MediaType.AUDIO else "mp4")
+        return PlaybackSource(
+            url=playback_url(target.origin, entry.partner_id, entry.id, flavor.id, info.ks, ext),
+            mime_type=mime_type_for(entry, ext),
+            expires_at=info.expiry,
+            width=flavor.width,
+            height=flavor.height,
+        )

@@ -77,6 +77,26 @@ MATRIX = {
         "POST": ({}, ADMIN_ACTION),
     },
     "integrations.kaltura_rule": {"POST": ({"custom_rule": "{local}"}, SUPPORT_ACTION)},
+    # The picker (issue 11). Launching needs a launch token, not a sign-in: without one, everyone is
+    # refused alike. The picker's own routes accept only a Bearer header, so a signed-in cookie
+    # gets 401 for every role.
+    "embed.launch": {"POST": ({}, dict.fromkeys(ROLES, 403))},
+    "embed.launch_help": {"GET": (None, dict.fromkeys(ROLES, 400))},
+    "embed.media": {"GET": (None, dict.fromkeys(ROLES, 401))},
+    "embed.preview": {"GET": (None, dict.fromkeys(ROLES, 401))},
+    "embed.import_items": {"POST": ({"entry_id": "0_abcd1234"}, dict.fromkeys(ROLES, 401))},
+    "embedding.settings": {"GET": (None, SETTINGS_PAGE)},
+    "embedding.add_origin": {"POST": ({"origin": "https://other.example.org"}, ADMIN_ACTION)},
+    "embedding.remove_origin": {"POST": ({"origin": "https://lms.example.org"}, ADMIN_ACTION)},
+    # A new secret is shown in the answer itself (200), never after a redirect.
+    "embedding.new_secret": {"POST": ({}, {**ADMIN_ACTION, "admin": 200})},
+    "embedding.revoke_previous": {"POST": ({}, ADMIN_ACTION)},
+    "embedding.set_jwks": {"POST": ({"jwks_url": ""}, ADMIN_ACTION)},
+    "embedding.set_auto_add": {"POST": ({"auto_add": "y"}, ADMIN_ACTION)},
+    "library.index": {"GET": (None, HUB_PAGE)},
+    "library.item": {"GET": (None, HUB_PAGE)},
+    # Members open the picker; support reads the library but is not a member.
+    "library.launch": {"POST": ({}, {**HUB_PAGE, "support": 403})},
 }
 IGNORED = {"static"}  # files, no data
 
@@ -158,6 +178,19 @@ def world(app, db, demo):  # type: ignore[no-untyped-def]
     db.add_all([own_invitation, for_participant, foreign_invitation])
     db.commit()
     _connect_without_network(app, db, northwind)
+    from portal.embed import services as embed_services
+    from portal.models import LibraryItem, LibraryMediaType
+
+    embed_services.add_origin(db, hub=northwind, origin="https://lms.example.org", actor=None)
+    item = LibraryItem(
+        hub_id=northwind.id,
+        entry_id="0_abcd1234",
+        media_type=LibraryMediaType.IMAGE,
+        name="Harbour photo",
+        is_360=False,
+    )
+    db.add(item)
+    db.commit()
     return {
         "slug": "northwind",
         "membership_id": _membership(db, "northwind", USERS["participant"]).id,
@@ -165,6 +198,9 @@ def world(app, db, demo):  # type: ignore[no-untyped-def]
         "participant_invitation_id": for_participant.id,
         "foreign_membership_id": _membership(db, "riverside", USERS["outsider"]).id,
         "foreign_invitation_id": foreign_invitation.id,
+        "slot": "client",
+        "entry_id": "0_abcd1234",
+        "item_id": item.id,
     }
 
 
@@ -236,7 +272,8 @@ def test_route_answers_each_role_as_expected(app, client, db, world, endpoint, m
     response = _send(client, method, url, data, role, htmx)
 
     assert response.status_code == expected, response.text[:500]
-    if expected == 401:
+    if expected == 401 and not endpoint.startswith("embed."):
+        # A signed-out HTMX request is sent to sign in; the picker's bearer routes have no sign-in.
         assert response.headers["HX-Redirect"].startswith("/sign-in?next=")
     events = _new_events(db, last_event)
     if expected in (302, 401, 403, 404, 409) or (endpoint == "accounts.login" and expected == 422):

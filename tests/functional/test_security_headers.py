@@ -10,7 +10,7 @@ from flask import url_for
 from tests.helpers import sign_in
 
 IGNORED = {"static"}
-ARGS = {"slot": "client", "membership_id": 1}
+ARGS = {"slot": "client", "membership_id": 1, "entry_id": "0_abcd1234", "item_id": 1}
 
 
 # endpoint -> what each kind of visitor gets from its GET (the demo has no Kaltura connection, so
@@ -28,6 +28,15 @@ STATUS = {
     "integrations.kaltura_remove": {"anonymous": 302, "admin": 404, "support": 403},
     "audit.index": {"anonymous": 302, "admin": 403, "support": 200},
     "audit.hub": SIGNED_IN_PAGE,
+    "embedding.settings": SIGNED_IN_PAGE,
+    "library.index": SIGNED_IN_PAGE,
+    # The demo library is empty: item 1 does not exist.
+    "library.item": {"anonymous": 302, "admin": 404, "support": 404},
+    # The picker's own pages: a launch needs a POSTed launch token (GET explains that), and its
+    # routes take only a Bearer header, which a plain page load never has.
+    "embed.launch_help": dict.fromkeys(SIGNED_IN_PAGE, 400),
+    "embed.media": dict.fromkeys(SIGNED_IN_PAGE, 401),
+    "embed.preview": dict.fromkeys(SIGNED_IN_PAGE, 401),
     None: dict.fromkeys(SIGNED_IN_PAGE, 404),  # /no-such-page
 }
 
