@@ -185,9 +185,7 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-            ),
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -197,9 +195,7 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
     cert_path, key_path = directory / "portal-cert.pem", directory / "portal-key.pem"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     key_path.chmod(0o600)
     return cert_path, key_path
@@ -212,7 +208,7 @@ class Gunicorn:
         self,
         env: dict[str, str],
         *,
-        workers: int = 2,
+        workers: int | None = 2,
         threads: int | None = None,
         tls: tuple[Path, Path] | None = None,
         log_path: Path | None = None,
@@ -222,7 +218,9 @@ class Gunicorn:
         self.tls = tls
         scheme = "https" if tls else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}"
-        self.env = {**env, "PORTAL_BIND": f"127.0.0.1:{self.port}", "PORTAL_WORKERS": str(workers)}
+        self.env = {**env, "PORTAL_BIND": f"127.0.0.1:{self.port}"}
+        if workers is not None:  # else gunicorn.conf.py's production default
+            self.env["PORTAL_WORKERS"] = str(workers)
         if threads is not None:
             self.env["PORTAL_THREADS"] = str(threads)
         if tls:

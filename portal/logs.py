@@ -29,9 +29,8 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any
 
-from gunicorn.glogging import Logger as _GunicornBaseLogger
-
 from flask import Flask, g, has_request_context, request
+from gunicorn.glogging import Logger as _GunicornBaseLogger
 
 from portal.kaltura.redaction import redact_text
 

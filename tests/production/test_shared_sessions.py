@@ -51,9 +51,7 @@ def worker(sandbox: SandboxProcess, redis_prefix: str, ring: Keyring) -> Iterato
     """``worker()`` makes a gateway that shares sessions through the test's Redis prefix."""
     made: list[KalturaGateway] = []
 
-    def make(
-        keys: Keyring | None = None, url: str | None = None, secret_key: str = SECRET_KEY
-    ) -> KalturaGateway:
+    def make(keys: Keyring | None = None, url: str | None = None, secret_key: str = SECRET_KEY) -> KalturaGateway:
         store = RedisSessionStore.from_url(url or redis_url(), keys or ring, prefix=redis_prefix)
         gateway = KalturaGateway(
             GatewaySettings(
