@@ -122,7 +122,7 @@ def collect(quick: bool = False) -> list[Figure]:
             "picker_page_ratio",
             portal_ms / direct_ms,
             "x",
-            note=f"picker page ÷ direct media.list (target ≤ 1.2); median of {rounds}, sandbox +{LATENCY * 1000:.0f} ms",
+            note=f"picker page ÷ direct media.list (target ≤ 1.2); median of {rounds}, sandbox +50 ms",
         ),
     ]
 
