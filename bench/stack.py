@@ -112,8 +112,9 @@ def create_postgres_database(admin_url: str, name: str) -> str:
     return str(sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False))
 
 
-def prepare(env: dict[str, str], sandbox: Any, *, origin: str = HOST_ORIGIN) -> str:
-    """Migrate, seed the demo, connect the demo hub to the sandbox and let ``origin`` embed it.
+def prepare(env: dict[str, str], sandbox: Any, *, origin: str = HOST_ORIGIN, connect: bool = True) -> str:
+    """Migrate, seed the demo, connect the demo hub to the sandbox (unless ``connect`` is false: the
+    caller does it through the Kaltura tab) and let ``origin`` embed it.
 
     Returns the hub's launch-signing secret (what a host application's backend keeps).
     """
@@ -132,20 +133,21 @@ def prepare(env: dict[str, str], sandbox: Any, *, origin: str = HOST_ORIGIN) -> 
             db = app.extensions["db"]()
             seed_demo(db)
             hub = db.query(Hub).filter_by(slug=HUB).one()
-            report = save_connection(
-                db,
-                gateway=app.extensions["kaltura"],
-                vault=app.extensions["kaltura_vault"],
-                hub=hub,
-                actor=None,
-                typed=Typed(
-                    service_url=sandbox.url,
-                    client_text=json.dumps(sandbox.credentials["clientAppToken"]),
-                    server_text=json.dumps(sandbox.credentials["serverAppToken"]),
-                ),
-            )
-            if not report.saved:
-                raise RuntimeError(f"connecting the demo hub failed: {[e.message for e in report.problems]}")
+            if connect:
+                report = save_connection(
+                    db,
+                    gateway=app.extensions["kaltura"],
+                    vault=app.extensions["kaltura_vault"],
+                    hub=hub,
+                    actor=None,
+                    typed=Typed(
+                        service_url=sandbox.url,
+                        client_text=json.dumps(sandbox.credentials["clientAppToken"]),
+                        server_text=json.dumps(sandbox.credentials["serverAppToken"]),
+                    ),
+                )
+                if not report.saved:
+                    raise RuntimeError(f"connecting the demo hub failed: {[e.message for e in report.problems]}")
             embed_services.add_origin(db, hub=hub, origin=origin, actor=None)
             created = embed_services.new_secret(
                 db, hub=hub, keyring=app.extensions["kaltura_vault"].keyring, actor=None, grace=timedelta(hours=1)
