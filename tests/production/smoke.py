@@ -196,9 +196,7 @@ def rate_limits(nodes: list[stack.Gunicorn]) -> None:
 
 
 @step("logs are JSON lines with request ids, and neither logs nor Redis hold a secret")
-def no_secrets(
-    nodes: list[stack.Gunicorn], secrets_seen: list[str], redis_url: str, sandbox: SandboxProcess
-) -> None:
+def no_secrets(nodes: list[stack.Gunicorn], secrets_seen: list[str], redis_url: str, sandbox: SandboxProcess) -> None:
     import redis
 
     for node in nodes:
