@@ -72,16 +72,15 @@ def test_an_access_line_is_json_with_the_request_id_and_no_credential(logger):  
 
 
 def test_error_lines_are_json_on_standard_output(logger):  # type: ignore[no-untyped-def]
-    config = Config()
-    config.set("errorlog", "-")
-    fresh = GunicornLogger(config)
-    assert [h.stream for h in fresh.error_log.handlers if getattr(h, "_gunicorn", False)] == [sys.stdout]
-
     logger.error("Worker (pid:%s) was sent SIGKILL!", 4242)
 
     record = json.loads(logger.stream.getvalue())
     assert record["logger"] == "gunicorn.error" and record["level"] == "ERROR"
     assert record["msg"] == "Worker (pid:4242) was sent SIGKILL!"
+    config = Config()
+    config.set("errorlog", "-")
+    fresh = GunicornLogger(config)  # (replaces the fixture's handlers: gunicorn's loggers are global)
+    assert [h.stream for h in fresh.error_log.handlers if getattr(h, "_gunicorn", False)] == [sys.stdout]
 
 
 def test_the_configuration_file_uses_the_json_logger_and_outlasts_the_portals_budgets(monkeypatch):  # type: ignore[no-untyped-def]
