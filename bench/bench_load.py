@@ -96,6 +96,8 @@ def collect(quick: bool = False) -> list[Figure]:
             faulty = _run_locust(node.url, secret, workdir / "faults", 3 + fault_seconds + after_seconds)
             timer.join()
             sandbox.control("fault_rate/clear")
+            hits = sandbox.control("fault_rates")["hits"]
+            injected = sum(count for kind, count in hits.items() if kind != "delay")
             stop = cleared["at"]
             in_faults = [r for r in faulty if r["kind"] in PICKER_KINDS and faults_at <= r["start"] < stop]
             failed = [r for r in faulty if r["status"] != 200]
@@ -116,6 +118,13 @@ def collect(quick: bool = False) -> list[Figure]:
         Figure("load_p95_ms", pct[95], "ms", note="95th percentile under load"),
         Figure("load_p99_ms", pct[99], "ms", note="99th percentile under load"),
         Figure("load_errors", errors, "answers", note=f"not 200, of all {len(plain)} answers (launches included)"),
+        Figure(
+            "fault_injected",
+            injected,
+            "calls",
+            note=f"Kaltura calls the sandbox failed ({', '.join(f'{k} {v}' for k, v in hits.items())}); "
+            "the portal retries reads, so most never reach a participant",
+        ),
         Figure(
             "fault_load_500s",
             sum(1 for r in faulty if r["status"] == 500),

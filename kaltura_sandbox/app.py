@@ -431,6 +431,7 @@ class SandboxApp:
             ("POST", "latency"): self._control_latency,
             ("POST", "fault"): self._control_fault,
             ("POST", "fault_rate"): self._control_fault_rate,
+            ("GET", "fault_rates"): lambda _: self.controls.rate_snapshot(),
             ("POST", "fault_rate/clear"): self._control_fault_rate_clear,
             ("POST", "expire_sessions"): self._control_expire,
             ("GET", "calls"): lambda _: self.controls.snapshot(),

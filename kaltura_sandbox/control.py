@@ -75,6 +75,7 @@ class Controls:
         self.latency_by_action: dict[str, float] = {}
         self.faults: list[Fault] = []
         self.fault_rates: list[FaultRate] = []
+        self.rate_hits: Counter[str] = Counter()
         self._random = random.Random()
         self.calls: Counter[str] = Counter()
         self.sessions_expired_at: float | None = None
@@ -87,6 +88,7 @@ class Controls:
             self.latency_by_action.clear()
             self.faults.clear()
             self.fault_rates.clear()
+            self.rate_hits.clear()
             self.calls.clear()
             self.sessions_expired_at = None
             self._ks_first_seen.clear()
@@ -166,8 +168,18 @@ class Controls:
             for rule in rules:
                 share += rule.rate
                 if draw < share:
+                    self.rate_hits[rule.kind] += 1
                     return rule
         return None
+
+    def rate_snapshot(self) -> dict[str, object]:
+        """The rate rules in force and how many calls each kind has hit since the last reset."""
+        with self._lock:
+            rules = [
+                {"rate": r.rate, "kind": r.kind, "action": r.action, "code": r.code, "seconds": r.seconds}
+                for r in self.fault_rates
+            ]
+            return {"rules": rules, "hits": dict(sorted(self.rate_hits.items()))}
 
     # -- counters --------------------------------------------------------------------------------
 

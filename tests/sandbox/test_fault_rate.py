@@ -24,6 +24,11 @@ def test_a_rate_fails_about_that_share_of_calls(sandbox_reset):  # type: ignore[
     failed = statuses.count(503)
     assert set(statuses) == {200, 503}
     assert 25 <= failed <= 75  # binomial(200, 0.25): 50 ± 4 standard deviations
+    report = sandbox_reset.control("fault_rates")
+    assert report["hits"] == {"http_503": failed}
+    assert report["rules"] == [
+        {"rate": 0.25, "kind": "http_503", "action": "system.ping", "code": "INTERNAL_SERVERL_ERROR", "seconds": 30.0}
+    ]
 
 
 def test_the_same_seed_gives_the_same_calls(sandbox_reset):  # type: ignore[no-untyped-def]
