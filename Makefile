@@ -45,8 +45,14 @@ demo: seed
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The load generator (locust) is installed for `make bench` only, not for `make test`.
+.make/bench: pyproject.toml .make/python
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@touch $@
+
 # Figures, not pass/fail: run on a quiet machine. BENCH_ARGS="--only gateway --quick" narrows it.
-bench: install
+# The load benchmarks need PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL; README).
+bench: install .make/bench
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: .make/python

@@ -34,7 +34,7 @@ from . import delivery, registry, serialize
 from . import ks as kslib
 from . import params as P
 from .context import Call, SandboxConfig, Session
-from .control import Controls, Fault
+from .control import Controls, Fault, FaultRate
 from .errors import ApiError
 from .store import Role, Store
 
@@ -181,9 +181,12 @@ class SandboxApp:
         action = _name(params.get("action")).lower()
         is_multi = service == "multirequest"
         key = "multirequest" if is_multi else f"{service}.{action}"
-        transport, lose_answer = self._transport_fault(key, request)
+        transport, lose_answer, rated_error = self._transport_fault(key, request)
         if transport is not None:
             return transport
+        if rated_error is not None:
+            body, mimetype = serialize.render(rated_error, fmt, time.monotonic() - started)
+            return Response(body, status=200, content_type=f"{mimetype}; charset=utf-8")
         headers: dict[str, str] = {}
         if is_multi:
             result: Any = self.multirequest(params, request, headers)
@@ -204,21 +207,28 @@ class SandboxApp:
         response.headers.update(headers)
         return response
 
-    def _transport_fault(self, key: str, request: Request) -> tuple[Response | None, bool]:
-        """Apply latency, then any HTTP-level fault queued for this action.
+    def _transport_fault(self, key: str, request: Request) -> tuple[Response | None, bool, ApiError | None]:
+        """Apply latency, then any HTTP-level fault queued for this action, else a fault rate's draw.
 
-        Returns the response that replaces the call's, and whether the call's own answer is to be
-        lost after it ran (``drop_after``).
+        Returns the response that replaces the call's, whether the call's own answer is to be
+        lost after it ran (``drop_after``), and the in-band error a rate rule answers with instead.
         """
         self.controls.count(key)
         delay = self.controls.latency_for(key)
         if delay > 0:
             time.sleep(delay)
-        fault = self.controls.take_fault(key, transport=True)
+        fault: Fault | FaultRate | None = self.controls.take_fault(key, transport=True)
         if fault is None:
-            return None, False
+            fault = self.controls.draw_rate(key)
+            if fault is None:
+                return None, False, None
+            if fault.kind == "delay":
+                time.sleep(fault.seconds)
+                return None, False, None
+            if fault.kind == "api_error":
+                return None, False, fault.error()
         if fault.kind == "drop_after":
-            return None, True
+            return None, True, None
         if fault.kind in ("http_500", "http_503"):
             status = 500 if fault.kind == "http_500" else 503
             return (
@@ -228,11 +238,12 @@ class SandboxApp:
                     mimetype="text/html",
                 ),
                 False,
+                None,
             )
         if fault.kind == "stall":
             time.sleep(max(0.0, fault.seconds))
         _drop_connection(request)
-        return Response("", status=200), False
+        return Response("", status=200), False, None
 
     def invoke(self, params: dict, files: dict, request: Request, headers: dict[str, str]) -> Any:
         """Run one action and return its result, or the ``ApiError`` it raised."""
@@ -419,6 +430,9 @@ class SandboxApp:
             ("POST", "reset"): self._control_reset,
             ("POST", "latency"): self._control_latency,
             ("POST", "fault"): self._control_fault,
+            ("POST", "fault_rate"): self._control_fault_rate,
+            ("GET", "fault_rates"): lambda _: self.controls.rate_snapshot(),
+            ("POST", "fault_rate/clear"): self._control_fault_rate_clear,
             ("POST", "expire_sessions"): self._control_expire,
             ("GET", "calls"): lambda _: self.controls.snapshot(),
             ("POST", "calls/reset"): self._control_calls_reset,
@@ -458,6 +472,23 @@ class SandboxApp:
             seconds=float(payload.get("seconds", 30.0)),
         )
         self.controls.add_fault(fault)
+        return {"ok": True}
+
+    def _control_fault_rate(self, payload: dict) -> dict:
+        action = payload.get("action")
+        seed = payload.get("seed")
+        rule = FaultRate(
+            rate=float(payload["rate"]),
+            kind=str(payload.get("kind", "http_503")),
+            action=str(action) if action else None,
+            code=str(payload.get("code", "INTERNAL_SERVERL_ERROR")),
+            seconds=float(payload.get("seconds", 30.0)),
+        )
+        self.controls.add_fault_rate(rule, seed=int(seed) if seed is not None else None)
+        return {"ok": True, "rules": len(self.controls.fault_rates)}
+
+    def _control_fault_rate_clear(self, _: dict) -> dict:
+        self.controls.clear_fault_rates()
         return {"ok": True}
 
     def _control_expire(self, _: dict) -> dict:

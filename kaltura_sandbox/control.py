@@ -9,6 +9,7 @@ one count per sub-request.
 from __future__ import annotations
 
 import hashlib
+import random
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from .errors import ERRORS, ApiError
 
 FAULT_KINDS = ("api_error", "http_500", "http_503", "drop", "stall", "drop_after")
 TRANSPORT_FAULTS = ("http_500", "http_503", "drop", "stall", "drop_after")
+#: What a share of calls can do: any fault, or ``delay`` (wait ``seconds``, then answer normally).
+RATE_KINDS = (*FAULT_KINDS, "delay")
 
 
 @dataclass
@@ -42,6 +45,27 @@ class Fault:
         return ApiError(self.code)
 
 
+@dataclass
+class FaultRate:
+    """A share of calls (``rate``, 0 to 1) of ``action``, or of every call when it is ``None``, that
+    fails or waits in the way ``kind`` says (a :class:`Fault` kind, or ``delay``: wait ``seconds``
+    and then answer normally). Until cleared.
+
+    Rules share one random draw per call, in the order they were added: with a 5 % ``http_503``
+    rule and then a 100 % ``delay`` rule, 5 % of calls fail and every other call is delayed.
+    """
+
+    rate: float
+    kind: str
+    action: str | None = None
+    code: str = "INTERNAL_SERVERL_ERROR"
+    seconds: float = 30.0
+
+    def error(self) -> ApiError:
+        """The in-band error of an ``api_error`` rule."""
+        return ApiError(self.code)
+
+
 class Controls:
     """Thread-safe registry of the injected behaviours."""
 
@@ -50,6 +74,9 @@ class Controls:
         self.latency_all = 0.0
         self.latency_by_action: dict[str, float] = {}
         self.faults: list[Fault] = []
+        self.fault_rates: list[FaultRate] = []
+        self.rate_hits: Counter[str] = Counter()
+        self._random = random.Random()
         self.calls: Counter[str] = Counter()
         self.sessions_expired_at: float | None = None
         self._ks_first_seen: dict[str, float] = {}
@@ -60,6 +87,8 @@ class Controls:
             self.latency_all = 0.0
             self.latency_by_action.clear()
             self.faults.clear()
+            self.fault_rates.clear()
+            self.rate_hits.clear()
             self.calls.clear()
             self.sessions_expired_at = None
             self._ks_first_seen.clear()
@@ -106,6 +135,51 @@ class Controls:
                         self.faults.remove(fault)
                     return fault
         return None
+
+    def add_fault_rate(self, rule: FaultRate, seed: int | None = None) -> None:
+        """Add a rule (validated); ``seed`` makes the draws repeatable from now on."""
+        if rule.kind not in RATE_KINDS:
+            raise ValueError(f"kind must be one of {RATE_KINDS}")
+        if rule.kind == "api_error" and rule.code not in ERRORS:
+            raise ValueError(f"unknown API error code {rule.code!r}")
+        if not 0 <= rule.rate <= 1:
+            raise ValueError("rate must be from 0 to 1")
+        if rule.seconds < 0:
+            raise ValueError("seconds must be 0 or more")
+        rule.action = rule.action.lower() if rule.action else None
+        with self._lock:
+            if seed is not None:
+                self._random.seed(seed)
+            self.fault_rates.append(rule)
+
+    def clear_fault_rates(self) -> None:
+        """Remove every rate rule: calls answer normally again (queued faults and latency stay)."""
+        with self._lock:
+            self.fault_rates.clear()
+
+    def draw_rate(self, action: str) -> FaultRate | None:
+        """The rule this call of ``action`` falls under, if any (one draw shared by the rules)."""
+        with self._lock:
+            rules = [rule for rule in self.fault_rates if rule.action in (None, action)]
+            if not rules:
+                return None
+            draw = self._random.random()
+            share = 0.0
+            for rule in rules:
+                share += rule.rate
+                if draw < share:
+                    self.rate_hits[rule.kind] += 1
+                    return rule
+        return None
+
+    def rate_snapshot(self) -> dict[str, object]:
+        """The rate rules in force and how many calls each kind has hit since the last reset."""
+        with self._lock:
+            rules = [
+                {"rate": r.rate, "kind": r.kind, "action": r.action, "code": r.code, "seconds": r.seconds}
+                for r in self.fault_rates
+            ]
+            return {"rules": rules, "hits": dict(sorted(self.rate_hits.items()))}
 
     # -- counters --------------------------------------------------------------------------------
 

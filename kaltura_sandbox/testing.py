@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-_GET_CONTROLS = ("calls", "credentials")
+_GET_CONTROLS = ("calls", "credentials", "fault_rates")
 
 
 class SandboxError(RuntimeError):

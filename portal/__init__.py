@@ -93,6 +93,8 @@ def _framework_settings(app: Flask) -> None:
         # A form left open as long as the session lasts still submits (see templates/base.html).
         WTF_CSRF_TIME_LIMIT=hours * 3600,
         RATELIMIT_STORAGE_URI=config["RATELIMIT_STORAGE_URI"],
+        # Redis away: count in this process until it is back, rather than fail every sign-in.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_HEADERS_ENABLED=True,
         # Refused (413) before anything is read; form fields stay in memory up to the same size.
         MAX_CONTENT_LENGTH=config["MAX_REQUEST_BYTES"],

@@ -37,6 +37,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "ENCRYPTION_KEYS": None,
         "DATABASE_URL": f"sqlite:///{instance_path / 'portal.sqlite3'}",
         "RATELIMIT_STORAGE_URI": "memory://",
+        # The Redis every worker shares (issue 13): the Kaltura session cache, and the rate limits
+        # when RATELIMIT_STORAGE_URI is left at memory://. None: each process keeps its own.
+        "REDIS_URL": None,
         # Failed sign-ins: from one address (any account); against one account from one address;
         # and against one account from everywhere, a ceiling far above the second that browsers
         # which signed in to the account before are exempt from, so nobody can lock its owner out.
@@ -75,6 +78,10 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "EMBED_JWKS_PRIVATE_HOSTS": None,
         "PICKER_IDLE_MINUTES": 30,
         "PICKER_MAX_HOURS": 4,
+        # All the Kaltura calls of one picker request end within this many seconds (retries
+        # included), so a slow Kaltura answers with the picker's error state instead of holding a
+        # worker; well inside gunicorn's worker timeout (gunicorn.conf.py).
+        "PICKER_KALTURA_BUDGET": 15.0,
     }
 
 
@@ -85,6 +92,9 @@ def load(instance_path: Path, overrides: Mapping[str, Any] | None) -> dict[str, 
     config.update(overrides or {})
     if config["ENV"] not in ENVIRONMENTS:
         raise ConfigError(f"PORTAL_ENV must be one of {', '.join(ENVIRONMENTS)}, not {config['ENV']!r}.")
+    if config.get("REDIS_URL") and str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
+        # One Redis for everything workers share, unless the rate limits are given their own.
+        config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"]
     _check_common(config)
     if config["ENV"] == "production":
         _check_production(config)
@@ -124,7 +134,8 @@ def _check_production(config: dict[str, Any]) -> None:
     if str(config["RATELIMIT_STORAGE_URI"]).startswith("memory://"):
         raise ConfigError(
             "PORTAL_RATELIMIT_STORAGE_URI is memory://, which counts sign-in attempts separately in each "
-            "worker process, so the limits do not hold. Set it to your Redis, e.g. redis://redis:6379/0."
+            "worker process, so the limits do not hold. Set PORTAL_REDIS_URL (or PORTAL_RATELIMIT_STORAGE_URI) "
+            "to your Redis, e.g. redis://redis:6379/0."
         )
 
 
@@ -142,6 +153,15 @@ def _check_common(config: dict[str, Any]) -> None:
             raise ConfigError(f"PORTAL_{name} must be at least 1, not {config[name]!r}.")
     if int(config["AUDIT_ANONYMOUS_BUDGET"]) < 0:
         raise ConfigError(f"PORTAL_AUDIT_ANONYMOUS_BUDGET must be 0 or more, not {config['AUDIT_ANONYMOUS_BUDGET']!r}.")
+    redis_url = config.get("REDIS_URL")
+    if redis_url and not str(redis_url).startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"PORTAL_REDIS_URL must start with redis://, rediss:// or unix://, not {redis_url!r}.")
+    budget = float(config["PICKER_KALTURA_BUDGET"])
+    if not 0 < budget <= 60:
+        raise ConfigError(
+            f"PORTAL_PICKER_KALTURA_BUDGET must be more than 0 and at most 60 seconds (gunicorn's worker timeout "
+            f"is 75), not {config['PICKER_KALTURA_BUDGET']!r}."
+        )
     timeout = float(config["KALTURA_TIMEOUT"])
     if not 0 < timeout <= CHECK_BUDGET:
         # One call must fit in the connection test's budget, which fits in gunicorn's worker timeout.

@@ -12,17 +12,25 @@ Each line carries the UTC time, the level, the logger, the portal's request id, 
 line. A request id a client sent is logged as ``client_request_id``, apart from ours, and never
 used for anything else. Messages and tracebacks pass through the Kaltura redaction, so a
 session or token that slips into an exception is masked here too.
+
+Under gunicorn (``gunicorn.conf.py``), :class:`GunicornLogger` writes gunicorn's own access and
+error lines to standard output as JSON objects too. An access line has the portal's request id
+(from the response's ``X-Request-Id``), the method, the path *without* the query string, the
+status, the size and the duration: never a header (so never ``Authorization`` or a cookie), a query
+string, a body or a referrer, which is where a picker session, a KS or a launch token could be.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
 import traceback
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, g, has_request_context, request
+from gunicorn.glogging import Logger as _GunicornBaseLogger
 
 from portal.kaltura.redaction import redact_text
 
@@ -118,3 +126,48 @@ def configure(app: Flask) -> logging.Logger:
 def handler() -> PortalHandler | None:
     """The installed handler (tests point its stream elsewhere to read the lines)."""
     return next((h for h in logging.getLogger(LOGGER).handlers if isinstance(h, PortalHandler)), None)
+
+
+class GunicornLogger(_GunicornBaseLogger):
+    """gunicorn's logger with JSON lines on standard output (``logger_class`` in gunicorn.conf.py)."""
+
+    #: Longest user agent kept: enough to tell browsers and tools apart, not a place to smuggle data.
+    USER_AGENT_MAX = 200
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            if getattr(handler, "_gunicorn", False):
+                handler.setFormatter(JsonFormatter())
+                if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+                    handler.setStream(sys.stdout)
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        """One JSON line per request (see the module docstring for what it never contains)."""
+        if not self.access_log_enabled:
+            return
+        try:
+            self.access_log.info("%s", json.dumps(access_fields(resp, environ, request_time), ensure_ascii=False))
+        except Exception:
+            self.error(traceback.format_exc())
+
+
+def access_fields(resp: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
+    """The fields of an access line, from gunicorn's response, WSGI environ and duration."""
+    status = resp.status.split(None, 1)[0] if isinstance(resp.status, str) else resp.status
+    headers = dict((name.lower(), value) for name, value in resp.headers)
+    moment = datetime.now(UTC)
+    agent = str(environ.get("HTTP_USER_AGENT") or "")
+    return {
+        "ts": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
+        "level": "INFO",
+        "logger": "gunicorn.access",
+        "request_id": headers.get("x-request-id") or None,
+        "method": environ.get("REQUEST_METHOD"),
+        "path": environ.get("PATH_INFO"),
+        "status": int(status) if str(status).isdigit() else status,
+        "bytes": getattr(resp, "sent", None),
+        "duration_ms": round(request_time.total_seconds() * 1000, 1),
+        "remote": environ.get("REMOTE_ADDR"),
+        "user_agent": "".join(c for c in agent if c.isprintable())[: GunicornLogger.USER_AGENT_MAX] or None,
+    }

@@ -8,14 +8,25 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from portal.kaltura import KalturaGateway
+from portal.kaltura.sessions import RedisSessionStore, shared_cache_key
 from portal.kaltura.vault import TokenVault
 from portal.secrets import Keyring
 
 
 def init_app(app: Flask) -> None:
-    vault = TokenVault(Keyring.parse(app.config["ENCRYPTION_KEYS"]))
+    keyring = Keyring.parse(app.config["ENCRYPTION_KEYS"])
+    vault = TokenVault(keyring)
+    # With Redis, every worker shares the Kaltura sessions any of them minted (encrypted with the
+    # keyring); without it each process keeps its own.
+    redis_url = app.config.get("REDIS_URL")
+    shared = RedisSessionStore.from_url(redis_url, keyring) if redis_url else None
     # The gateway holds the vault: saved tokens are unsealed inside it, for the call that needs them.
-    app.extensions["kaltura"] = KalturaGateway.from_config(app.config, vault=vault)
+    app.extensions["kaltura"] = KalturaGateway.from_config(
+        app.config,
+        vault=vault,
+        shared_sessions=shared,
+        cache_key=shared_cache_key(app.config["SECRET_KEY"]) if shared else None,
+    )
     app.extensions["kaltura_vault"] = vault
 
 

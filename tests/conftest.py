@@ -103,3 +103,52 @@ def kaltura_sandbox():  # type: ignore[no-untyped-def]
 
     with SandboxProcess(enable_control=True, conversion_delay=0) as process:
         yield process
+
+
+#: The reliability and security suite (issue 13; reference/security.md §7), all of it part of
+#: `make test`. `make test PYTEST_ARGS="-m security"` runs it alone. Entries are node-id prefixes.
+SECURITY_SUITE = (
+    # Tenant isolation: every route × every kind of user, plain and HTMX; refusals change nothing.
+    "tests/functional/test_authorization.py",
+    # Headers on every route with its status; cookies __Host-/Secure in production.
+    "tests/functional/test_security_headers.py",
+    # The CSRF split: cookie-authenticated POSTs need the form token...
+    "tests/functional/test_csrf.py",
+    # ...and picker routes take only the Bearer header (no cookie, query-string or form credential).
+    "tests/functional/test_picker_session.py",
+    # Framing: frame-ancestors exactly the hub's origins, 'none' elsewhere; a stranger cannot frame.
+    "tests/functional/test_picker_headers.py",
+    "tests/browser/test_picker_browser.py::test_a_host_not_in_the_list_cannot_frame_the_picker",
+    "tests/browser/test_picker_browser.py::test_the_picker_launches_cross_site_and_sets_no_cookie",
+    # Launch-token rejections: tampered, expired, replayed, alg none, audience, origin...
+    "tests/functional/test_embed_launch.py",
+    # postMessage: to the launch origin only; the host ignores other origins, sources and shapes.
+    "tests/production/test_postmessage_targets.py",
+    "tests/browser/test_postmessage_browser.py",
+    # SSRF: the outbound policy at save time and on every connection.
+    "tests/unit/kaltura/test_kaltura_outbound.py",
+    "tests/integration/kaltura/test_ssrf_sandbox.py",
+    # Secrets: at rest, in logs, pages, fragments, the database and Redis.
+    "tests/unit/kaltura/test_portal_secrets.py",
+    "tests/unit/kaltura/test_kaltura_vault.py",
+    "tests/unit/kaltura/test_kaltura_redaction.py",
+    "tests/unit/kaltura/test_kaltura_client.py::test_logs_carry_service_action_and_code_but_no_secrets",
+    "tests/integration/portal/test_kaltura_tab.py::test_no_copy_of_a_saved_token_anywhere",
+    "tests/integration/portal/test_picker_sandbox.py::test_no_app_token_or_listing_session_ever_reaches_a_picker_page",
+    "tests/production/test_secrets_canary.py",
+    "tests/production/test_shared_sessions.py",
+    "tests/production/test_gunicorn_profile.py",
+    # Reliability: a worker killed mid-request, bounded picker time, Redis away, production settings.
+    "tests/production/test_restart.py",
+    "tests/production/test_picker_budget.py",
+    "tests/production/test_ratelimit_fallback.py",
+    "tests/production/test_production_config.py",
+    "tests/unit/test_config.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the reliability and security suite (``-m security``)."""
+    for item in items:
+        if item.nodeid.startswith(SECURITY_SUITE):
+            item.add_marker(pytest.mark.security)

@@ -9,17 +9,36 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import timedelta
 from typing import Any
 
 from flask import abort, current_app, g, request
 
 from portal import db
-from portal.embed import sessions
+from portal.embed import bp, sessions
 from portal.embed.origins import origin_of
 from portal.embed.services import frame_ancestors
 from portal.embed.sessions import PickerContext
+from portal.kaltura.client import time_limit
 from portal.kaltura.media import media_origins
+
+
+@bp.before_request
+def _start_kaltura_budget() -> None:
+    """Every Kaltura call of this picker request, retries included, ends within PICKER_KALTURA_BUDGET
+    seconds: a slow Kaltura gets the picker's error state, and the worker is free again, long before
+    gunicorn's worker timeout."""
+    stack = ExitStack()
+    stack.enter_context(time_limit(float(current_app.config["PICKER_KALTURA_BUDGET"])))
+    g.kaltura_budget = stack
+
+
+@bp.teardown_request
+def _end_kaltura_budget(_: BaseException | None) -> None:
+    stack = g.pop("kaltura_budget", None)
+    if stack is not None:
+        stack.close()
 
 
 def bearer_token() -> str | None:

@@ -8,8 +8,9 @@ method takes the hub's service URL and a token: a saved one as a
 an admin has just pasted. It mints or reuses a session and returns typed values from
 :mod:`portal.kaltura.types`. Failures are the typed errors of :mod:`portal.kaltura.errors`.
 
-The session cache lives in this object, so it is per process: each gunicorn worker mints and keeps
-its own sessions (a KS is cheap to mint and never leaves the process).
+The session cache lives in this object. It is per process unless it is given a shared store
+(``PORTAL_REDIS_URL``, :class:`~portal.kaltura.sessions.RedisSessionStore`): then every worker uses
+the sessions any of them minted, kept encrypted in Redis.
 
 Which token to pass (DESIGN §3.1): the *client* token for anything done as a portal user (listing,
 searching, uploading); the *server* token for user lookup/provisioning, conversion profiles and
@@ -36,7 +37,13 @@ from portal.kaltura.media import (
     preview_flavor,
 )
 from portal.kaltura.outbound import OutboundPolicy, ServiceUrl
-from portal.kaltura.sessions import DEFAULT_SESSION_EXPIRY, SessionCache, SessionManager, mint_session
+from portal.kaltura.sessions import (
+    DEFAULT_SESSION_EXPIRY,
+    SessionCache,
+    SessionManager,
+    SharedSessions,
+    mint_session,
+)
 from portal.kaltura.tokens import AppToken
 from portal.kaltura.types import (
     PICKER_STATUSES,
@@ -122,6 +129,8 @@ class KalturaGateway:
         vault: TokenVault | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        shared_sessions: SharedSessions | None = None,
+        cache_key: bytes | None = None,
     ) -> None:
         self.settings = settings or GatewaySettings()
         self.vault = vault
@@ -134,13 +143,30 @@ class KalturaGateway:
             max_response_bytes=self.settings.max_response_bytes,
             sleep=sleep,
         )
-        cache = SessionCache(lifetime_fraction=self.settings.session_lifetime_fraction, clock=clock)
+        # With a shared store every worker must compute the same cache key: ``cache_key`` is then
+        # derived from the portal's secret key (sessions.shared_cache_key).
+        cache = SessionCache(
+            lifetime_fraction=self.settings.session_lifetime_fraction,
+            clock=clock,
+            key=cache_key,
+            shared=shared_sessions,
+        )
         self.sessions = SessionManager(self.client, cache, expiry=self.settings.session_expiry)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any], *, vault: TokenVault | None = None) -> KalturaGateway:
-        """A gateway from the portal's ``KALTURA_*`` settings; ``vault`` unseals saved tokens."""
-        return cls(GatewaySettings.from_config(config), vault=vault)
+    def from_config(
+        cls,
+        config: Mapping[str, Any],
+        *,
+        vault: TokenVault | None = None,
+        shared_sessions: SharedSessions | None = None,
+        cache_key: bytes | None = None,
+    ) -> KalturaGateway:
+        """A gateway from the portal's ``KALTURA_*`` settings; ``vault`` unseals saved tokens, and
+        ``shared_sessions`` (with its ``cache_key``) shares sessions between workers."""
+        return cls(
+            GatewaySettings.from_config(config), vault=vault, shared_sessions=shared_sessions, cache_key=cache_key
+        )
 
     def close(self) -> None:
         self.client.close()

@@ -10,28 +10,38 @@ The resulting KS is cached until most of its lifetime is used (80% by default), 
 a page costs one Kaltura call. When Kaltura answers ``INVALID_KS`` (expired early, revoked), the
 cached KS is dropped, a new one is minted once, and the call is retried once.
 
-The cache key is an HMAC (with a per-process random key) over the service URL, token id, token
-secret, user and session type, so the raw token never sits in a dict key, and replacing a token
-(same id, new secret) can never reuse the old token's sessions.
+The cache key is an HMAC over the service URL, token id, token secret, user and session type, so
+the raw token never sits in a dict key, and replacing a token (same id, new secret) can never reuse
+the old token's sessions. Its key is random per process, or, when the cache is shared, derived from
+the portal's secret key so that every worker computes the same key.
+
+Shared across workers (``PORTAL_REDIS_URL``): :class:`RedisSessionStore` keeps each session in Redis,
+**encrypted with the portal's keyring** (AES-GCM, bound to its cache key, so a Redis dump holds no
+usable session and a value moved to another key does not decrypt), with Redis expiring it when it
+stops being fresh. A worker that misses its own memory looks there before minting, and minting for
+one key takes a Redis lock, so N workers mint once between them instead of N times. Redis trouble
+never fails a request: the cache then behaves as the per-process one (and says so in the log).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol, TypeVar
 
 from portal.kaltura.client import KalturaClient
 from portal.kaltura.errors import InvalidSession, KalturaUnavailable
 from portal.kaltura.outbound import ServiceUrl
 from portal.kaltura.tokens import AppToken
-from portal.kaltura.types import SessionInfo, SessionType, as_str
+from portal.kaltura.types import Privileges, SessionInfo, SessionType, as_str
 
 logger = logging.getLogger("portal.kaltura")
 
@@ -39,14 +49,37 @@ T = TypeVar("T")
 
 #: Seconds of session we ask Kaltura for; the token's own sessionDuration/expiry can shorten it.
 DEFAULT_SESSION_EXPIRY = 2 * 3600
+#: How long one worker may hold the shared minting lock (two Kaltura calls with their retries fit),
+#: and how long another waits for it before minting anyway.
+SHARED_MINT_LOCK_SECONDS = 30.0
+SHARED_MINT_WAIT_SECONDS = 10.0
+
+
+def shared_cache_key(secret_key: str | bytes) -> bytes:
+    """The cache-key HMAC key every worker derives from the portal's secret key (one-way)."""
+    raw = secret_key.encode() if isinstance(secret_key, str) else secret_key
+    return hmac.new(raw, b"portal.kaltura.session-cache.v1", hashlib.sha256).digest()
+
+
+class SharedSessions(Protocol):
+    """Where workers share sessions: what :class:`SessionCache` needs from it."""
+
+    def get(self, key: str) -> tuple[SessionInfo, float] | None: ...
+
+    def put(self, key: str, info: SessionInfo, fresh_until: float) -> None: ...
+
+    def discard(self, key: str, ks: str | None = None) -> None: ...
+
+    def mint_lock(self, key: str) -> Any: ...
 
 
 class SessionCache:
-    """Thread-safe, bounded, in-process cache of minted sessions.
+    """Thread-safe, bounded, in-process cache of minted sessions, optionally backed by a shared store.
 
     A session is served until ``lifetime_fraction`` of its lifetime (mint time to Kaltura's
     ``expiry``) has passed. Minting for one key is serialised by a striped lock so concurrent
-    requests for the same user mint once, while other users are not held up.
+    requests for the same user mint once, while other users are not held up; with ``shared``,
+    also by the store's lock, so other processes wait for this one's session instead of minting.
     """
 
     def __init__(
@@ -57,6 +90,7 @@ class SessionCache:
         clock: Callable[[], float] = time.time,
         key: bytes | None = None,
         stripes: int = 64,
+        shared: SharedSessions | None = None,
     ) -> None:
         if not 0 < lifetime_fraction <= 1:
             raise ValueError("lifetime_fraction must be in (0, 1]")
@@ -67,6 +101,7 @@ class SessionCache:
         self._entries: OrderedDict[str, tuple[SessionInfo, float]] = OrderedDict()
         self._lock = threading.Lock()
         self._mint_locks = tuple(threading.Lock() for _ in range(stripes))
+        self.shared = shared
 
     def key_for(self, service_url: str, token: AppToken, user_id: str | None, session_type: int | None) -> str:
         """The cache key: a keyed hash, never containing the token itself."""
@@ -74,7 +109,23 @@ class SessionCache:
         return hmac.new(self._key, material.encode(), hashlib.sha256).hexdigest()
 
     def get(self, key: str) -> SessionInfo | None:
-        """The cached session if it is still fresh, else ``None`` (and the stale entry is dropped)."""
+        """The cached session if it is still fresh, else ``None`` (and the stale entry is dropped).
+
+        This process's memory first, then the shared store (whose answer is kept here too).
+        """
+        local = self._local(key)
+        if local is not None or self.shared is None:
+            return local
+        found = self.shared.get(key)
+        if found is None:
+            return None
+        info, fresh_until = found
+        if self._clock() >= fresh_until:
+            return None
+        self._remember(key, info, fresh_until)
+        return info
+
+    def _local(self, key: str) -> SessionInfo | None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -91,6 +142,11 @@ class SessionCache:
         if info.expiry is None or info.expiry <= minted_at:
             return
         fresh_until = minted_at + self.lifetime_fraction * (info.expiry - minted_at)
+        self._remember(key, info, fresh_until)
+        if self.shared is not None:
+            self.shared.put(key, info, fresh_until)
+
+    def _remember(self, key: str, info: SessionInfo, fresh_until: float) -> None:
         with self._lock:
             self._entries[key] = (info, fresh_until)
             self._entries.move_to_end(key)
@@ -103,6 +159,8 @@ class SessionCache:
             entry = self._entries.get(key)
             if entry is not None and (ks is None or hmac.compare_digest(entry[0].ks, ks)):
                 del self._entries[key]
+        if self.shared is not None:
+            self.shared.discard(key, ks)
 
     def clear(self) -> None:
         with self._lock:
@@ -118,6 +176,16 @@ class SessionCache:
 
     def mint_lock(self, key: str) -> threading.Lock:
         return self._mint_locks[int(key[:8], 16) % len(self._mint_locks)]
+
+    @contextmanager
+    def minting(self, key: str) -> Iterator[None]:
+        """Held while minting for ``key``: this process's striped lock, then the shared store's lock."""
+        with self.mint_lock(key):
+            if self.shared is None:
+                yield
+                return
+            with self.shared.mint_lock(key):
+                yield
 
 
 def mint_session(
@@ -183,8 +251,9 @@ class SessionManager:
         cached = None if fresh else self.cache.get(key)
         if cached is not None:
             return cached
-        with self.cache.mint_lock(key):
-            cached = None if fresh else self.cache.get(key)  # another thread may have minted while we waited
+        with self.cache.minting(key):
+            # Another thread, or another worker through the shared store, may have minted while we waited.
+            cached = None if fresh else self.cache.get(key)
             if cached is not None:
                 return cached
             minted_at = self.cache.now()
@@ -210,3 +279,134 @@ class SessionManager:
             logger.info("kaltura session rejected (INVALID_KS); minting a new one app_token=%s", token.id)
             fresh = self.session(service_url, token, user_id, session_type)
             return operation(fresh.ks)
+
+
+class RedisSessionStore:
+    """Sessions shared by every worker through Redis, encrypted with the portal's keyring.
+
+    Each value is ``keyring.encrypt(json, "kaltura-ks", cache_key)``: AES-GCM under the primary key,
+    authenticated together with its own cache key. Redis expires it when it stops being fresh. Any
+    Redis error is logged once per minute at most and treated as a miss, so the portal keeps
+    working on its per-process cache while Redis is away.
+    """
+
+    PREFIX = "portal:kaltura:ks:"
+    BINDING = "kaltura-ks"
+
+    def __init__(
+        self,
+        redis: Any,
+        keyring: Any,
+        *,
+        prefix: str = PREFIX,
+        clock: Callable[[], float] = time.time,
+        lock_seconds: float = SHARED_MINT_LOCK_SECONDS,
+        wait_seconds: float = SHARED_MINT_WAIT_SECONDS,
+    ) -> None:
+        self.redis = redis
+        self.keyring = keyring
+        self.prefix = prefix
+        self._clock = clock
+        self.lock_seconds = lock_seconds
+        self.wait_seconds = wait_seconds
+        self._last_warning = 0.0
+
+    @classmethod
+    def from_url(cls, url: str, keyring: Any, **options: Any) -> RedisSessionStore:
+        """A store on the Redis at ``url`` (``redis://host:port/db``), with short socket timeouts."""
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0, health_check_interval=30)
+        return cls(client, keyring, **options)
+
+    def get(self, key: str) -> tuple[SessionInfo, float] | None:
+        """The shared session and when it stops being fresh, or ``None`` (missing, unreadable, Redis away)."""
+        try:
+            stored = self.redis.get(self.prefix + key)
+        except Exception as error:  # redis.RedisError and socket errors alike: a miss
+            self._warn("read", error)
+            return None
+        if stored is None:
+            return None
+        try:
+            data = json.loads(self.keyring.decrypt(stored.decode(), self.BINDING, key).reveal())
+            return _info_from(data), float(data["freshUntil"])
+        except Exception:
+            # Written under a key that has since been removed from the keyring, or not ours: mint anew.
+            logger.info("kaltura session cache: a shared entry did not decrypt; minting a new session")
+            return None
+
+    def put(self, key: str, info: SessionInfo, fresh_until: float) -> None:
+        """Share ``info`` until ``fresh_until`` (unix seconds)."""
+        milliseconds = int((fresh_until - self._clock()) * 1000)
+        if milliseconds <= 0:
+            return
+        sealed = self.keyring.encrypt(json.dumps({**_info_to(info), "freshUntil": fresh_until}), self.BINDING, key)
+        try:
+            self.redis.set(self.prefix + key, sealed, px=milliseconds)
+        except Exception as error:
+            self._warn("write", error)
+
+    def discard(self, key: str, ks: str | None = None) -> None:
+        """Delete the shared session; with ``ks``, only while it is still that one (a newer one stays)."""
+        if ks is not None:
+            found = self.get(key)
+            if found is None or not hmac.compare_digest(found[0].ks, ks):
+                return
+        try:
+            self.redis.delete(self.prefix + key)
+        except Exception as error:
+            self._warn("delete", error)
+
+    @contextmanager
+    def mint_lock(self, key: str) -> Iterator[None]:
+        """Hold the shared minting lock for ``key`` while minting; go ahead without it if Redis is away
+        or another worker holds it for longer than ``wait_seconds`` (a slow mint must not stop others)."""
+        lock = self.redis.lock(
+            self.prefix + "lock:" + key, timeout=self.lock_seconds, blocking_timeout=self.wait_seconds
+        )
+        try:
+            acquired = bool(lock.acquire())
+        except Exception as error:
+            self._warn("lock", error)
+            acquired = False
+        try:
+            yield
+        finally:
+            if acquired:
+                try:
+                    lock.release()
+                except Exception as error:  # expired meanwhile, or Redis went away: it expires by itself
+                    self._warn("unlock", error)
+
+    def _warn(self, what: str, error: Exception) -> None:
+        now = time.monotonic()
+        if now - self._last_warning >= 60:
+            self._last_warning = now
+            logger.warning(
+                "kaltura session cache: Redis %s failed (%s); using this process's cache", what, type(error).__name__
+            )
+
+
+def _info_to(info: SessionInfo) -> dict[str, Any]:
+    kind = info.session_type
+    return {
+        "ks": info.ks,
+        "partnerId": info.partner_id,
+        "userId": info.user_id,
+        "sessionType": int(kind) if kind is not None else None,
+        "expiry": info.expiry,
+        "privileges": str(info.privileges),
+    }
+
+
+def _info_from(data: dict[str, Any]) -> SessionInfo:
+    kind = data.get("sessionType")
+    return SessionInfo(
+        ks=str(data["ks"]),
+        partner_id=data.get("partnerId"),
+        user_id=data.get("userId"),
+        session_type=SessionType(kind) if kind in (0, 2) else kind,
+        expiry=data.get("expiry"),
+        privileges=Privileges.parse(data.get("privileges") or ""),
+    )
