@@ -359,3 +359,52 @@ class LibraryItem(Base):
 
     hub: Mapped[Hub] = relationship()
     imported_by: Mapped[User | None] = relationship()
+
+
+# -- Kaltura identities (issue 10) ---------------------------------------------------------------
+
+
+class IdentityState(enum.StrEnum):
+    """How a member's Kaltura user came to exist (or why it does not yet)."""
+
+    EXISTED = "existed"  # Kaltura already had a user with the mapped id
+    CREATED = "created"  # created for the member (by the portal, or by Kaltura on their first upload)
+    PENDING = "pending"  # the server token may not add users: Kaltura creates it on the first upload
+    FAILED = "failed"  # Kaltura refused; ``error_code`` says why, the next use tries again
+
+    @property
+    def label(self) -> str:
+        return {
+            IdentityState.EXISTED: "Existed in Kaltura",
+            IdentityState.CREATED: "Created for you",
+            IdentityState.PENDING: "Will be created on your first upload",
+            IdentityState.FAILED: "Could not be set up",
+        }[self]
+
+
+class KalturaIdentity(Base):
+    """The link between a hub member and their Kaltura user: one per (hub, member), enforced here.
+
+    The id is fixed when the link is made: a later change of the member's email or of the hub's
+    mapping does not move it (their media stays theirs); that difference is "drift", which an admin
+    resolves explicitly (``portal.identity.links.move_member``).
+    """
+
+    __tablename__ = "kaltura_identities"
+    __table_args__ = (sa.UniqueConstraint("hub_id", "user_id", name="uq_kaltura_identities_hub_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hub_id: Mapped[int] = mapped_column(sa.ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kaltura_user_id: Mapped[str] = mapped_column(sa.String(320))
+    state: Mapped[IdentityState] = mapped_column(_enum(IdentityState, "identity_state"))
+    # Kaltura's error code (or ours, e.g. KALTURA_UNAVAILABLE) when the state is failed.
+    error_code: Mapped[str | None] = mapped_column(sa.String(80))
+    # The member's email the id was derived from (drift shows when it no longer matches).
+    email: Mapped[str] = mapped_column(sa.String(320))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    hub: Mapped[Hub] = relationship()
+    user: Mapped[User] = relationship()

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from portal.embed.sessions import PickerContext
-from portal.identity import mapped_user_id
+from portal.identity.links import IdentityError, ProvisioningFailed, ensure_link
 from portal.integrations.services import connection_of
 from portal.kaltura import KalturaGateway, MediaEntry
 from portal.kaltura.errors import KalturaApiError, KalturaError, KalturaUnavailable, OutboundBlocked
@@ -69,17 +69,40 @@ _TYPE_FILTERS: dict[str, tuple[tuple[MediaType, ...], str | None]] = {
 TYPE_NAMES = {MediaType.VIDEO: "video", MediaType.IMAGE: "image", MediaType.AUDIO: "audio"}
 
 
-def kaltura_user_for(db: Session, hub: Hub, user: User, connection: KalturaConnection | None = None) -> str:
+def kaltura_user_for(
+    db: Session,
+    hub: Hub,
+    user: User,
+    connection: KalturaConnection | None = None,
+    *,
+    gateway: KalturaGateway | None = None,
+) -> str:
     """The Kaltura user id the picker lists media as, for ``user`` in ``hub``.
 
-    Today this is the hub's user-id mapping applied to the member's email (full email, email
-    prefix or support's custom rule). The identity link of issue 10 replaces it: this is the one
-    place the picker asks "who is this member in Kaltura", so only this function changes then.
+    This is the one place the picker (and uploads) ask "who is this member in Kaltura": the member's
+    identity link, made on first use (looked up or created in Kaltura, or pending until Kaltura
+    creates it on the first upload; ``portal.identity.links``). Once linked it costs no Kaltura call.
+    Raises :class:`~portal.identity.links.IdentityError` when the member cannot be linked; its
+    message is for the member (:func:`identity_problem` turns it into the picker's Problem).
     """
-    connection = connection or connection_of(db, hub)
-    if connection is None:
-        return user.email
-    return mapped_user_id(user.email, connection.user_id_mode, connection.custom_rule)
+    if gateway is None:
+        # Callers without a gateway at hand get the app's one (they run inside a request or command).
+        from portal import registry
+
+        gateway = registry.kaltura()
+    return ensure_link(db, gateway, hub, user, connection).kaltura_user_id
+
+
+def identity_problem(error: IdentityError) -> Problem:
+    """The picker's Problem for a member who cannot be linked to a Kaltura user."""
+    return Problem(
+        "identity",
+        "Your Kaltura user could not be set up",
+        error.message,
+        error.status if error.status != 404 else 403,
+        code=error.code,
+        retry=isinstance(error, ProvisioningFailed),
+    )
 
 
 # -- what the browser asks for ------------------------------------------------------------------------
@@ -238,7 +261,11 @@ def browse(db: Session, gateway: KalturaGateway, vault: TokenVault, ctx: PickerC
         result.problem = problem
         return result
     service_url, token = client
-    kaltura_user = kaltura_user_for(db, ctx.hub, ctx.user, ctx.connection)
+    try:
+        kaltura_user = kaltura_user_for(db, ctx.hub, ctx.user, ctx.connection, gateway=gateway)
+    except IdentityError as error:
+        result.problem = identity_problem(error)
+        return result
     media_types, tag = _TYPE_FILTERS[wanted.type]
     query = MediaQuery(
         free_text=free_text_for(wanted.q),
@@ -279,7 +306,11 @@ def preview(
         result.problem = problem
         return result
     service_url, token = client
-    kaltura_user = kaltura_user_for(db, ctx.hub, ctx.user, ctx.connection)
+    try:
+        kaltura_user = kaltura_user_for(db, ctx.hub, ctx.user, ctx.connection, gateway=gateway)
+    except IdentityError as error:
+        result.problem = identity_problem(error)
+        return result
     try:
         entry = gateway.get_entry(service_url, token, kaltura_user, entry_id)
         if entry is None:
@@ -326,7 +357,11 @@ def import_entries(
         result.problem = problem
         return result
     service_url, token = client
-    kaltura_user = kaltura_user_for(db, ctx.hub, ctx.user, ctx.connection)
+    try:
+        kaltura_user = kaltura_user_for(db, ctx.hub, ctx.user, ctx.connection, gateway=gateway)
+    except IdentityError as error:
+        result.problem = identity_problem(error)
+        return result
     try:
         found = gateway.entries_by_id(service_url, token, kaltura_user, ids)
     except KalturaError as error:

@@ -33,6 +33,18 @@ logger = logging.getLogger("portal.kaltura")
 
 Status = Literal["pass", "warn", "fail", "skip"]
 
+#: What an admin can do so that the portal may look up and create members' Kaltura users. Kaltura has no
+#: permission named ADMIN_USER_BASE: ``user.list``/``user.get`` of others need ADMIN_BASE, ``user.add``
+#: needs ADMIN_USER_ADD (``deployment/permissions/service.user.ini``).
+USER_ROLE_ADVICE = (
+    "create a Kaltura role with the permissions ADMIN_BASE (read users) and ADMIN_USER_ADD (add users), "
+    "then create the server App Token with sessionPrivileges 'disableentitlement,setrole:ROLE_ID' (ROLE_ID "
+    "is the new role's id) and paste it here"
+)
+#: ``user.add`` with this id proves the permission without creating anyone: Kaltura checks the role before
+#: the action runs, and then refuses the id itself (spaces are not allowed in user ids, reference §7).
+PROBE_USER_ID = "portal permission check"
+
 #: Seconds one run of the live checks may take in all; PORTAL_KALTURA_TIMEOUT may not exceed it.
 CHECK_BUDGET = 30.0
 
@@ -177,6 +189,7 @@ def _run_checks(
     _partner_row(run, sessions, client_token, server_token)
     _entries_row(run, gateway, target, client_token, user_id, "client" in sessions)
     _four_k_row(run, gateway, target, server_token, "server" in sessions)
+    _user_rows(run, gateway, target, server_token, "server" in sessions)
     return run.rows
 
 
@@ -347,3 +360,58 @@ def _four_k_row(run: _Run, gateway: KalturaGateway, target: ServiceUrl | None, t
         )
 
     run.attempt("four_k", title, check)
+
+
+def _user_rows(run: _Run, gateway: KalturaGateway, target: ServiceUrl | None, token: TokenRef, ready: bool) -> None:
+    """Whether the server token may look up and create users (a token made by the help article's recipe
+    may do neither: it then passes every other check and fails only when a member first uses Kaltura)."""
+    read_title = "The server token can look up users"
+    add_title = "The server token can create users"
+    if target is None or not ready:
+        run.skip("users_read", read_title, "no server session")
+        run.skip("users_add", add_title, "no server session")
+        return
+
+    def can_read() -> CheckRow:
+        try:
+            gateway.get_user(target, token, PROBE_USER_ID.replace(" ", "-"))
+        except KalturaApiError as error:
+            if not error.is_forbidden:
+                raise
+            return CheckRow(
+                "users_read",
+                "warn",
+                read_title,
+                f"Kaltura refused user.list ({error.code}): the portal cannot check whether a member already "
+                "has a Kaltura user. Each member's own session is asked instead, and members Kaltura does not "
+                "know yet stay 'pending' until their first upload creates them.",
+                error.code,
+                USER_ROLE_ADVICE,
+            )
+        return CheckRow("users_read", "pass", read_title, "The server session may list Kaltura users (user.list).")
+
+    def can_add() -> CheckRow:
+        try:
+            gateway.add_user(target, token, PROBE_USER_ID)
+        except KalturaApiError as error:
+            if error.is_forbidden:
+                return CheckRow(
+                    "users_add",
+                    "warn",
+                    add_title,
+                    f"Kaltura refused user.add ({error.code}): members without a Kaltura user are not created "
+                    "by the portal. Kaltura creates each one on their first upload; until then they are "
+                    "'pending' (they can browse, and their account page says so).",
+                    error.code,
+                    USER_ROLE_ADVICE,
+                )
+            # Any other refusal came after the permission check: the role allows user.add.
+        return CheckRow(
+            "users_add",
+            "pass",
+            add_title,
+            "The server session may add Kaltura users (user.add, checked without creating one).",
+        )
+
+    run.attempt("users_read", read_title, can_read)
+    run.attempt("users_add", add_title, can_add)

@@ -366,6 +366,25 @@ class KalturaGateway:
             raise KalturaUnavailable("invalid_body", "user.add returned no user", call="user.add")
         return KalturaUser.from_kaltura(answer)
 
+    def get_own_user(self, service_url: str | ServiceUrl, token: TokenRef, user_id: str) -> KalturaUser | None:
+        """The Kaltura user ``user_id`` as that user sees itself (``user.get`` with an empty id in a USER
+        session for ``user_id``), or ``None`` when Kaltura has no such user yet.
+
+        Every USER session may read its own user (BASE_USER_SESSION_PERMISSION, reference §7), so this
+        works with the client token when the server token's role may not read other users. Starting
+        the session does not create the user (only an action that needs it does, such as an upload).
+        """
+        try:
+            answer = self.call(service_url, token, "user", "get", {"userId": ""}, user_id=user_id,
+                               session_type=SessionType.USER)
+        except KalturaApiError as error:
+            if error.code in ("INVALID_USER_ID", "USER_NOT_FOUND"):
+                return None
+            raise
+        if not isinstance(answer, dict) or answer.get("status") == 2:  # deleted
+            return None
+        return KalturaUser.from_kaltura(answer)
+
     # --- conversion profiles and 4K --------------------------------------------------------
 
     def default_conversion_profile(self, service_url: str | ServiceUrl, token: TokenRef) -> ConversionProfile:
