@@ -21,6 +21,8 @@ KEYS = [
     "partner",
     "entries",
     "four_k",
+    "users_read",
+    "users_add",
 ]
 
 
@@ -169,6 +171,39 @@ def test_rows_serialise_for_the_cli(
 
     assert [row.as_dict()["status"] for row in rows] == ["pass"] * len(KEYS)
     assert set(rows[0].as_dict()) == {"key", "status", "title", "detail", "code", "what_to_do"}
+
+
+def test_the_article_token_warns_that_users_can_be_neither_looked_up_nor_created(
+    gateway: KalturaGateway, sandbox: SandboxProcess, client_token: AppToken
+) -> None:
+    """The help article's server token (no role) passed every check before and failed on first use."""
+    from tests.integration.kaltura.conftest import _token
+
+    article = _token(sandbox, "articleServerAppToken", "server")
+    sandbox.control("calls/reset")
+    rows = rows_by_key(run_live_checks(gateway, sandbox.url, client_token, article, USER))
+
+    for key, call in (("users_read", "user.list"), ("users_add", "user.add")):
+        row = rows[key]
+        assert (row.status, row.code) == ("warn", "SERVICE_FORBIDDEN"), row
+        assert f"Kaltura refused {call}" in row.detail and "first upload" in row.detail
+        assert "ADMIN_BASE" in row.what_to_do and "ADMIN_USER_ADD" in row.what_to_do
+        assert "setrole:ROLE_ID" in row.what_to_do
+    assert sandbox.calls().get("user.add") == 1  # the probe, which creates nobody
+
+
+def test_the_creation_check_creates_no_user(
+    gateway: KalturaGateway, sandbox: SandboxProcess, client_token: AppToken, server_token: AppToken
+) -> None:
+    before = sandbox.control("calls")
+    rows = rows_by_key(run_live_checks(gateway, sandbox.url, client_token, server_token, USER))
+    assert rows["users_add"].status == "pass" and "without creating one" in rows["users_add"].detail
+    assert rows["users_read"].status == "pass"
+    from kaltura_sandbox.seed import DEMO_USERS
+    from tests.identity_support import admin_ks, kaltura_api
+
+    listed = kaltura_api(sandbox, "user", "list", ks=admin_ks(sandbox), pager={"pageSize": 500})
+    assert listed["totalCount"] == len(DEMO_USERS), before  # no probe user was left behind
 
 
 def settings_for_url(url: str) -> GatewaySettings:
