@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, flash, redirect, request, session, url_for
+import sqlalchemy as sa
+from flask import Response, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal import audit, db
+from portal import audit, db, registry
 from portal.accounts import bp, services
 from portal.accounts.forms import EmptyForm, SignInForm
 from portal.cookies import is_known_device, remember_device
@@ -16,7 +17,8 @@ from portal.extensions import attempted_email, limiter, login_account_address_ke
 from portal.htmx import is_htmx, render
 from portal.hubs import services as hub_services
 from portal.hubs.services import hubs_for
-from portal.models import User
+from portal.identity.status import member_integration
+from portal.models import Hub, Membership, Role, User
 from portal.validation import FieldError
 
 
@@ -105,6 +107,22 @@ def logout():
 def account():
     """The signed-in user's profile, their hubs, and invitations waiting for an answer."""
     return _account_page()
+
+
+@bp.get("/account/integrations/<slug>")
+@login_required
+def integration(slug: str):
+    """Account → Integrations → (hub): the member's Kaltura user, in plain words. Members only (support
+    staff see hubs they are not in on the admin pages instead). Viewing it links the member on first use."""
+    user = current_user._get_current_object()
+    row = db.session().execute(
+        sa.select(Hub, Membership.role).join(Membership).where(Hub.slug == slug, Membership.user_id == user.id)
+    ).first()
+    if row is None:
+        abort(404)
+    hub, role = row
+    status = member_integration(db.session(), registry.kaltura(), hub, user, is_admin=role is Role.ADMIN)
+    return render("accounts/integration.html", info=status, hub=hub, role=role)
 
 
 @bp.post("/account/invitations/<int:invitation_id>/accept")

@@ -53,6 +53,8 @@ MATRIX = {
     "accounts.account": {"GET": (None, SIGNED_IN)},
     "accounts.invitation_accept": {"POST": ({}, INVITEE_ACTION)},
     "accounts.invitation_decline": {"POST": ({}, INVITEE_ACTION)},
+    # Account → Integrations → (hub): the hub's members only (support staff are not members of it).
+    "accounts.integration": {"GET": (None, {**HUB_PAGE, "support": 404})},
     "hubs.index": {"GET": (None, SIGNED_IN)},
     "hubs.show": {"GET": (None, HUB_PAGE)},
     "hubs.settings": {"GET": (None, SETTINGS_PAGE), "POST": ({"name": "Renamed Hub"}, ADMIN_ACTION)},
