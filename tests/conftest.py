@@ -74,7 +74,15 @@ def db(app: Flask):
 
 @pytest.fixture
 def demo(app: Flask, db) -> None:  # type: ignore[no-untyped-def]
-    """The demo users, hubs and memberships."""
+    """The demo users, hubs and memberships (without Harbour Lab: the ``harbour`` fixture adds it)."""
+    from portal.demo import seed_demo
+
+    seed_demo(db, harbour=False)
+
+
+@pytest.fixture
+def harbour(demo, db):  # type: ignore[no-untyped-def]
+    """The demo's second paid hub, Harbour Lab (Ada admin, Hana participant), as `make demo` seeds it."""
     from portal.demo import seed_demo
 
     seed_demo(db)

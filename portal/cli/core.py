@@ -96,11 +96,11 @@ def set_plan(slug: str, plan: str) -> None:
 @audited
 def seed_demo() -> None:
     """Create the demo users, hubs and memberships (safe to run again)."""
-    from portal.demo import DEMO_PASSWORD, USERS
+    from portal.demo import DEMO_PASSWORD, HARBOUR_PARTICIPANT, USERS
     from portal.demo import seed_demo as seed
 
     created = seed(db.session())
     click.echo("Demo data: " + (f"created {len(created)} records." if created else "already in place."))
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-    for user in USERS:
+    for user in (*USERS, HARBOUR_PARTICIPANT):
         click.echo(f"  {user.email:<28} {user.description}")

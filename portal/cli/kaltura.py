@@ -107,6 +107,48 @@ def connect(
     click.echo(f"Connected {hub_slug} to Kaltura at {service_url}.")
 
 
+@kaltura.command("identity")
+@click.argument("hub_slug")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True, help="Print the link as JSON.")
+@with_appcontext
+@audited
+def identity(hub_slug: str, email: str, as_json: bool) -> None:
+    """Show a member's Kaltura identity link, provisioning it first if needed."""
+    import sqlalchemy as sa
+
+    from portal.accounts.services import normalise_email
+    from portal.identity.links import IdentityError, ensure_link
+    from portal.models import User
+    from portal.validation import FieldError
+
+    hub = hub_by_slug(hub_slug)
+    try:
+        address = normalise_email(email)
+    except FieldError as error:
+        raise click.ClickException(f"{email!r} is not an email address: {error.message}") from None
+    member = db.session().scalar(sa.select(User).where(User.email == address))
+    if member is None:
+        raise click.ClickException(f"{address} is not a member of hub {hub_slug!r} (no portal account uses it).")
+    try:
+        link = ensure_link(db.session(), registry.kaltura(), hub, member, actor=current_actor())
+    except IdentityError as error:
+        raise click.ClickException(f"{address} in hub {hub_slug!r}: {error.message}") from None
+    record = {
+        "hub": hub.slug,
+        "email": member.email,
+        "kalturaUserId": link.kaltura_user_id,
+        "state": link.state.value,
+        "linkedAt": link.linked_at.isoformat(),
+        "verifiedAt": link.verified_at.isoformat() if link.verified_at else None,
+    }
+    if as_json:
+        click.echo(json.dumps(record, indent=2))
+    else:
+        for key, value in record.items():
+            click.echo(f"{key:<14} {value if value is not None else '-'}")
+
+
 @kaltura.command("rotate-keys")
 @with_appcontext
 @audited
