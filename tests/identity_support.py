@@ -26,7 +26,9 @@ def user(db, email: str) -> User:  # type: ignore[no-untyped-def]
 def link(db, slug: str, email: str) -> KalturaIdentity | None:  # type: ignore[no-untyped-def]
     db.expire_all()
     return db.scalar(
-        sa.select(KalturaIdentity).join(Hub).join(User, User.id == KalturaIdentity.user_id)
+        sa.select(KalturaIdentity)
+        .join(Hub)
+        .join(User, User.id == KalturaIdentity.user_id)
         .where(Hub.slug == slug, User.email == email)
     )
 

@@ -115,9 +115,13 @@ def integration(slug: str):
     """Account → Integrations → (hub): the member's Kaltura user, in plain words. Members only (support
     staff see hubs they are not in on the admin pages instead). Viewing it links the member on first use."""
     user = current_user._get_current_object()
-    row = db.session().execute(
-        sa.select(Hub, Membership.role).join(Membership).where(Hub.slug == slug, Membership.user_id == user.id)
-    ).first()
+    row = (
+        db.session()
+        .execute(
+            sa.select(Hub, Membership.role).join(Membership).where(Hub.slug == slug, Membership.user_id == user.id)
+        )
+        .first()
+    )
     if row is None:
         abort(404)
     hub, role = row

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from portal.embed.sessions import PickerContext
 from portal.identity.links import IdentityError, ProvisioningFailed, ensure_link
-from portal.integrations.services import connection_of
 from portal.kaltura import KalturaGateway, MediaEntry
 from portal.kaltura.errors import KalturaApiError, KalturaError, KalturaUnavailable, OutboundBlocked
 from portal.kaltura.media import (

@@ -111,7 +111,9 @@ def kaltura_id_for(connection: KalturaConnection, email: str) -> str:
 
 
 def link_of(db: Session, hub: Hub, user: User) -> KalturaIdentity | None:
-    return db.scalar(sa.select(KalturaIdentity).where(KalturaIdentity.hub_id == hub.id, KalturaIdentity.user_id == user.id))
+    return db.scalar(
+        sa.select(KalturaIdentity).where(KalturaIdentity.hub_id == hub.id, KalturaIdentity.user_id == user.id)
+    )
 
 
 def connection_for(db: Session, hub: Hub) -> KalturaConnection | None:
@@ -245,10 +247,13 @@ def _provision(
 
 def _found_state(found: KalturaUser, link: KalturaIdentity | None) -> IdentityState:
     """``existed``, or ``created`` for a pending link whose user Kaltura made after the link (first upload)."""
-    if link is not None and link.state is IdentityState.PENDING and found.created_at is not None:
-        if found.created_at >= int(link.linked_at.timestamp()) - 60:
-            return IdentityState.CREATED
-    if link is not None and link.state is IdentityState.CREATED:
+    if link is None:
+        return IdentityState.EXISTED
+    if link.state is IdentityState.CREATED:
+        return IdentityState.CREATED
+    # A minute of slack between Kaltura's clock (createdAt) and ours (linked_at).
+    linked = int(link.linked_at.timestamp()) - 60
+    if link.state is IdentityState.PENDING and found.created_at is not None and found.created_at >= linked:
         return IdentityState.CREATED
     return IdentityState.EXISTED
 
@@ -319,9 +324,9 @@ def identity_statistics(db: Session, hub: Hub) -> dict[str, int]:
     (links whose id differs from what the mapping would give the member today). No Kaltura call."""
     stats = {state.value: 0 for state in IdentityState}
     rows = db.execute(
-        sa.select(KalturaIdentity.state, sa.func.count()).where(KalturaIdentity.hub_id == hub.id).group_by(
-            KalturaIdentity.state
-        )
+        sa.select(KalturaIdentity.state, sa.func.count())
+        .where(KalturaIdentity.hub_id == hub.id)
+        .group_by(KalturaIdentity.state)
     )
     for state, count in rows:
         stats[IdentityState(state).value] = int(count)
@@ -431,9 +436,7 @@ def drift_of(db: Session, hub: Hub, user: User) -> Drift | None:
     return next((d for d in identity_drift(db, hub) if d.user_id == user.id), None)
 
 
-def move_member(
-    db: Session, gateway: KalturaGateway, hub: Hub, user: User, *, actor: User | None
-) -> KalturaIdentity:
+def move_member(db: Session, gateway: KalturaGateway, hub: Hub, user: User, *, actor: User | None) -> KalturaIdentity:
     """Move a drifted member's link to the id the mapping gives them now, provisioning it in Kaltura.
 
     Media owned in Kaltura by the old id stays with that Kaltura user: nothing in Kaltura is moved or

@@ -375,8 +375,9 @@ class KalturaGateway:
         the session does not create the user (only an action that needs it does, such as an upload).
         """
         try:
-            answer = self.call(service_url, token, "user", "get", {"userId": ""}, user_id=user_id,
-                               session_type=SessionType.USER)
+            answer = self.call(
+                service_url, token, "user", "get", {"userId": ""}, user_id=user_id, session_type=SessionType.USER
+            )
         except KalturaApiError as error:
             if error.code in ("INVALID_USER_ID", "USER_NOT_FOUND"):
                 return None

@@ -51,7 +51,11 @@ def test_seed_demo_is_idempotent(app, db):  # type: ignore[no-untyped-def]
     second = runner.invoke(args=["seed-demo"])
     assert "already in place" in second.output
     assert snapshot(db) == after_first
-    assert {h.slug: h.plan.value for h in db.scalars(sa.select(Hub))} == {"northwind": "pro", "riverside": "free", "harbour": "pro"}
+    assert {h.slug: h.plan.value for h in db.scalars(sa.select(Hub))} == {
+        "northwind": "pro",
+        "riverside": "free",
+        "harbour": "pro",
+    }
     assert db.scalar(sa.select(sa.func.count()).select_from(User).where(User.is_support)) == 1
 
 

@@ -152,4 +152,4 @@ def test_no_secret_in_any_identity_audit_row(db, gateway, sandbox, northwind):
     secrets = [credentials[k]["token"] for k in ("clientAppToken", "serverAppToken", "articleServerAppToken")]
     rows = json.dumps([e.details for e in _events(db, "identity.linked")])
     assert rows.count("kaltura_user_id") == 2
-    assert not any(secret in rows for secret in secrets + [credentials["adminSecret"]])
+    assert not any(secret in rows for secret in [*secrets, credentials["adminSecret"]])
