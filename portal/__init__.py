@@ -61,6 +61,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(hubs_bp)
     app.register_blueprint(integrations_bp)
     app.register_blueprint(audit_bp)
+    from portal.identity import views as identity_views
+
+    app.register_blueprint(identity_views.bp)
     from portal import embed
     from portal.library import bp as library_bp
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -134,3 +135,33 @@ def end_all_sessions(db: Session, user: User) -> None:
     """Invalidate every session cookie of this user (sign-out is server-side, not just a cookie delete)."""
     user.session_token = new_session_token()
     db.commit()
+
+
+def change_email(db: Session, *, user: User, new_email: str, actor: User, request_id: str | None = None) -> str:
+    """Support changes a person's portal email (the one way emails change here); returns the old one.
+
+    FieldError on ``email`` for an address that is not one, is unchanged, or belongs to another account.
+    The person's Kaltura identity links keep their ids (their media stays theirs): the hubs' admins see
+    the difference as drift and may move them to the id the new email maps to.
+    """
+    email = normalise_email(new_email)
+    if email == user.email:
+        raise FieldError("email", f"{email} is already this account's email; enter the new address.")
+    other = find_by_email(db, email)
+    if other is not None:
+        raise FieldError(
+            "email",
+            f"Another portal account already uses {email}. Each email belongs to one account: "
+            "pick another address, or ask that account's owner to change theirs first.",
+        )
+    old = user.email
+    user.email = email
+    try:
+        with db.begin_nested():  # another change to the same address at the same moment: the unique index decides
+            db.flush()
+    except IntegrityError:
+        user.email = old
+        raise FieldError("email", f"Another portal account already uses {email}; nothing was changed.") from None
+    audit.record(db, action="user.email_change", actor=actor, request_id=request_id, old_email=old, new_email=email)
+    db.commit()
+    return old

@@ -366,6 +366,21 @@ class KalturaGateway:
             raise KalturaUnavailable("invalid_body", "user.add returned no user", call="user.add")
         return KalturaUser.from_kaltura(answer)
 
+    def existing_user_ids(self, service_url: str | ServiceUrl, token: TokenRef, user_ids: Iterable[str]) -> set[str]:
+        """Which of ``user_ids`` Kaltura has (one ``user.list idIn`` per 500 ids; needs a role that reads users)."""
+        wanted = list(dict.fromkeys(i for i in user_ids if i))
+        found: set[str] = set()
+        for start in range(0, len(wanted), MAX_PAGE_SIZE):
+            chunk = wanted[start : start + MAX_PAGE_SIZE]
+            params = {
+                "filter": {"objectType": "KalturaUserFilter", "idIn": ",".join(chunk)},
+                "pager": {"objectType": "KalturaFilterPager", "pageSize": MAX_PAGE_SIZE, "pageIndex": 1},
+            }
+            answer = self.call(service_url, token, "user", "list", params)
+            objects = answer.get("objects") if isinstance(answer, dict) else None
+            found.update(str(item["id"]) for item in objects or () if isinstance(item, dict) and item.get("id"))
+        return found
+
     def get_own_user(self, service_url: str | ServiceUrl, token: TokenRef, user_id: str) -> KalturaUser | None:
         """The Kaltura user ``user_id`` as that user sees itself (``user.get`` with an empty id in a USER
         session for ``user_id``), or ``None`` when Kaltura has no such user yet.

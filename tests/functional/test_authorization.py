@@ -95,6 +95,19 @@ MATRIX = {
     "embedding.revoke_previous": {"POST": ({}, ADMIN_ACTION)},
     "embedding.set_jwks": {"POST": ({"jwks_url": ""}, ADMIN_ACTION)},
     "embedding.set_auto_add": {"POST": ({"auto_add": "y"}, ADMIN_ACTION)},
+    # Identities (issue 10): the mapping preview and the member table for admins and support; moving a
+    # drifted member is the admin's (Kaltura is unreachable here, so the move is refused with a 502 and
+    # the link stays); changing a person's email is support's.
+    "identity.preview": {"GET": (None, SETTINGS_PAGE)},
+    "identity.members": {"GET": (None, SETTINGS_PAGE)},
+    "identity.move": {
+        "GET": (None, {**ADMIN_ACTION, "admin": 200}),
+        "POST": ({}, {**ADMIN_ACTION, "admin": 502}),
+    },
+    "identity.change_user_email": {
+        "GET": (None, SUPPORT_PAGE),
+        "POST": ({"email": "sam.new@northwind.example"}, {**SUPPORT_PAGE, "support": 303}),
+    },
     "library.index": {"GET": (None, HUB_PAGE)},
     "library.item": {"GET": (None, HUB_PAGE)},
     # Members open the picker; support reads the library but is not a member.
@@ -116,6 +129,7 @@ HTMX_SUCCESS = {
     "integrations.kaltura": 200,
     "integrations.kaltura_remove": 200,
     "integrations.kaltura_rule": 200,
+    "identity.change_user_email": 200,
 }
 
 
@@ -192,6 +206,19 @@ def world(app, db, demo):  # type: ignore[no-untyped-def]
         is_360=False,
     )
     db.add(item)
+    # The participant's Kaltura link keeps an id the mapping no longer gives them (drift): a move is possible.
+    from portal.models import IdentityState, KalturaIdentity
+
+    sam = db.scalar(sa.select(User).where(User.email == USERS["participant"]))
+    db.add(
+        KalturaIdentity(
+            hub_id=northwind.id,
+            user_id=sam.id,
+            kaltura_user_id="sam.before@northwind.example",
+            state=IdentityState.EXISTED,
+            email="sam.before@northwind.example",
+        )
+    )
     db.commit()
     return {
         "slug": "northwind",
@@ -203,6 +230,7 @@ def world(app, db, demo):  # type: ignore[no-untyped-def]
         "slot": "client",
         "entry_id": "0_abcd1234",
         "item_id": item.id,
+        "user_id": sam.id,
     }
 
 
