@@ -24,7 +24,7 @@ class DemoUser:
 
 ADMIN = DemoUser("ada@northwind.example", "Ada Admin", "hub admin of Northwind Studios")
 PARTICIPANT = DemoUser("pat@northwind.example", "Pat Participant", "participant (has a Kaltura user)")
-PARTICIPANT_2 = DemoUser("sam@northwind.example", "Sam Sample", "participant (no Kaltura user yet)")
+PARTICIPANT_2 = DemoUser("sam@northwind.example", "Sam Sample", "participant (Kaltura user created by the portal)")
 SUPPORT = DemoUser("sue@support.example", "Sue Support", "support staff (read-only everywhere)", is_support=True)
 FREE_ADMIN = DemoUser("rita@riverside.example", "Rita Rivers", "hub admin of Riverside Club (free plan)")
 NEWCOMER = DemoUser("nina@northwind.example", "Nina Newcomer", "in no hub yet: invite her on the Members tab")
