@@ -291,6 +291,9 @@ def _save(
                 # The other request saw our user.add as a duplicate: the user was in fact created for them.
                 winner.state = IdentityState.CREATED
                 db.commit()
+            elif winner.state is IdentityState.FAILED and outcome.state is not IdentityState.FAILED:
+                # Kaltura failed the other request but answered ours: ours is the truth now.
+                return _save(db, hub, user, winner, kaltura_id, outcome, actor, now)
             return winner
         action = "identity.linked"
         previous = None

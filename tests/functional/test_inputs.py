@@ -45,6 +45,7 @@ FORMS = {
         "support",
         {"custom_rule": "{local}"},
     ),
+    "EmailChangeForm": ("/support/users/{sam_user}/email", "support", {"email": "sam.new@northwind.example"}),
     "AuditFilterForm": ("/audit", "support", {"actor": "ada", "action": "", "hub": "", "since": "", "until": ""}),
 }
 NO_FIELDS = {"EmptyForm"}  # only the CSRF token, covered by tests/functional/test_csrf.py
@@ -71,6 +72,7 @@ def _form_classes() -> dict[str, type[PortalForm]]:
     import portal.accounts.forms
     import portal.audit_log.forms
     import portal.hubs.forms
+    import portal.identity.forms
     import portal.integrations.forms  # noqa: F401  (registers the forms)
 
     found: dict[str, type[PortalForm]] = {}
@@ -130,7 +132,8 @@ def _sam_membership(db) -> int:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(("form", "field", "attack"), list(_cases()))
 def test_every_field_refuses_files_nul_and_lone_surrogates(app, client, db, demo, form, field, attack):  # type: ignore[no-untyped-def]
     path, role, data = FORMS[form]
-    path = path.format(sam=_sam_membership(db))
+    sam_user = db.scalar(sa.select(User.id).where(User.email == USERS["participant"]))
+    path = path.format(sam=_sam_membership(db), sam_user=sam_user)
     if role != "anonymous":
         sign_in(client, USERS[role])
     token = CSRF.search(client.get("/sign-in" if role == "anonymous" else "/account").text).group(1)
