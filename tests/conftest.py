@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+import portal.models  # noqa: F401  (reset_schema drops what Base.metadata knows: every model must be loaded)
 from portal import create_app, migrations
 from portal.db import Base, make_engine
 from tests.helpers import sign_in
