@@ -192,6 +192,12 @@ def _needs_asking(link: KalturaIdentity, now: datetime, verify: bool) -> bool:
 
 
 def _failed_message(code: str | None) -> str:
+    if code == REFUSED_ID_CODE:
+        return (
+            "The hub's user-id mapping makes a Kaltura user id from your email that Kaltura refuses (only letters, "
+            "digits and . @ _ - + and a few other signs; no spaces). Ask a hub admin or support to change the "
+            "hub's user-id mapping on its Kaltura tab."
+        )
     shown = f" (Kaltura answered {code})" if code and code != UNAVAILABLE_CODE else ""
     if code == UNAVAILABLE_CODE:
         shown = " (Kaltura did not answer)"

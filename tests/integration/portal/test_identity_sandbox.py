@@ -153,3 +153,18 @@ def test_no_secret_in_any_identity_audit_row(db, gateway, sandbox, northwind):
     rows = json.dumps([e.details for e in _events(db, "identity.linked")])
     assert rows.count("kaltura_user_id") == 2
     assert not any(secret in rows for secret in [*secrets, credentials["adminSecret"]])
+
+
+def test_an_id_kaltura_would_refuse_is_never_sent_and_the_member_is_told_why(db, gateway, sandbox, northwind):
+    from portal.models import KalturaConnection, UserIdMode
+
+    connection = db.scalar(sa.select(KalturaConnection))
+    connection.user_id_mode, connection.custom_rule = UserIdMode.CUSTOM, "{local} hub"  # saved before checks existed
+    db.commit()
+    sandbox.control("calls/reset")
+    with pytest.raises(ProvisioningFailed) as failed:
+        ensure_link(db, gateway, northwind, ids.user(db, "sam@northwind.example"))
+    assert "user-id mapping" in failed.value.message and failed.value.code == "INVALID_USER_ID_FORMAT"
+    assert "user.add" not in sandbox.calls() and "user.list" not in sandbox.calls()
+    link = ids.link(db, "northwind", "sam@northwind.example")
+    assert (link.state, link.kaltura_user_id) == (IdentityState.FAILED, "sam hub")
