@@ -82,6 +82,19 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # included), so a slow Kaltura answers with the picker's error state instead of holding a
         # worker; well inside gunicorn's worker timeout (gunicorn.conf.py).
         "PICKER_KALTURA_BUDGET": 15.0,
+        # Uploads from the picker (issue 12). The operator's maximum file size in MB: a hub admin may
+        # set a lower limit on the hub's Embedding tab, never a higher one.
+        "UPLOAD_MAX_MB": 20480,
+        # The upload plan the browser gets: first chunk size (the chunk pump adapts it within its
+        # bounds), chunks in flight, and how long the browser's upload session lives (it asks for a
+        # fresh one when Kaltura says it expired).
+        "UPLOAD_CHUNK_BYTES": 8 * 1024 * 1024,
+        "UPLOAD_MIN_CHUNK_BYTES": 1024 * 1024,
+        "UPLOAD_MAX_CHUNK_BYTES": 64 * 1024 * 1024,
+        "UPLOAD_PARALLELISM": 4,
+        "UPLOAD_SESSION_SECONDS": 3600,
+        # An upload whose bytes have not moved in Kaltura for this long is shown as interrupted.
+        "UPLOAD_STALL_SECONDS": 20,
     }
 
 
@@ -148,7 +161,7 @@ def _check_common(config: dict[str, Any]) -> None:
     if str(config["LOG_LEVEL"]).upper() not in LOG_LEVELS:
         raise ConfigError(f"PORTAL_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {config['LOG_LEVEL']!r}.")
     config["LOG_LEVEL"] = str(config["LOG_LEVEL"]).upper()
-    for name in ("KALTURA_CHECKS_PER_HUB", "KALTURA_CHECKS_PER_USER"):
+    for name in ("KALTURA_CHECKS_PER_HUB", "KALTURA_CHECKS_PER_USER", "UPLOAD_MAX_MB", "UPLOAD_SESSION_SECONDS"):
         if int(config[name]) < 1:
             raise ConfigError(f"PORTAL_{name} must be at least 1, not {config[name]!r}.")
     if int(config["AUDIT_ANONYMOUS_BUDGET"]) < 0:
