@@ -148,11 +148,21 @@ def _sample() -> FileSample:
         raise UploadRefused("The browser did not say how big the file is: choose the file again.", 400)
     head_part = request.files.get("head")
     tail_part = request.files.get("tail")
-    head = head_part.read(sniff.HEAD_BYTES + 1) if head_part else b""
-    tail = tail_part.read(sniff.TAIL_BYTES + 1) if tail_part else b""
+    head = _read(head_part, sniff.HEAD_BYTES + 1)
+    tail = _read(tail_part, sniff.TAIL_BYTES + 1)
     if len(head) > sniff.HEAD_BYTES or len(tail) > sniff.TAIL_BYTES:
         raise UploadRefused("The browser sent more of the file than the check reads: reload the picker.", 400)
     return FileSample(name, int(raw_size), head, tail)
+
+
+def _read(part: Any, limit: int) -> bytes:
+    """A multipart part's bytes, its spooled temporary file closed at once."""
+    if part is None:
+        return b""
+    try:
+        return bytes(part.read(limit))
+    finally:
+        part.close()
 
 
 def _refused(refused: UploadRefused) -> Response:
