@@ -47,6 +47,20 @@ def sample_form(file_name: str, data: bytes, /, **fields: str) -> dict[str, Any]
     return form
 
 
+def post_sample(client, url: str, headers: dict[str, str], file_name: str, data: bytes, /, **fields: str):  # type: ignore[no-untyped-def]
+    """POST the sample form with the Flask test client, encoded in memory (the test client would
+    spool a body over 500 KB to a temporary file it never closes)."""
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    form = {
+        key: FileStorage(stream=value[0], filename=value[1]) if isinstance(value, tuple) else value
+        for key, value in sample_form(file_name, data, **fields).items()
+    }
+    boundary, body = encode_multipart(form)
+    return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}", headers=headers)
+
+
 class Killed(Exception):
     """The client was killed (the test's stand-in for a closed tab)."""
 

@@ -51,6 +51,7 @@ def upload_check():
     try:
         sample = _sample()
         checked = services.check(db.session(), ctx, sample, _settings().operator_max_mb)
+        checked = services.with_true_progress(db.session(), registry.kaltura(), registry.vault(), ctx, checked)
     except UploadRefused as refused:
         return _refused(refused)
     return jsonify(checked.as_dict())
@@ -63,9 +64,8 @@ def upload_prepare():
     ctx: PickerContext = g.picker
     try:
         sample = _sample()
-        details = services.parse_details(request.form, sample.name)
         prepared = services.prepare(
-            db.session(), registry.kaltura(), registry.vault(), ctx, sample, details, _settings(), request_id=g.request_id
+            db.session(), registry.kaltura(), registry.vault(), ctx, sample, request.form, _settings(), request_id=g.request_id
         )
     except FieldError as error:
         return _refused(UploadRefused(error.message, 422, field=error.field))

@@ -227,6 +227,25 @@ def check(db: Session, ctx: PickerContext, sample: FileSample, operator_max_mb: 
     )
 
 
+def with_true_progress(
+    db: Session, gateway: KalturaGateway, vault: TokenVault, ctx: PickerContext, checked: Checked
+) -> Checked:
+    """``checked`` with its earlier upload's bytes as Kaltura counts them (``uploadedFileSize``), so the
+    queue says truly how much is left. Best effort: if Kaltura cannot say, prepare will."""
+    record = checked.resume
+    if record is None or record.upload_token_id is None:
+        return checked
+    try:
+        kaltura = _Kaltura(db, gateway, vault, ctx)
+        token = gateway.get_upload_token(kaltura.service_url, kaltura.token, kaltura.user, record.upload_token_id)
+    except (KalturaError, UploadRefused):
+        return checked
+    if token is not None:
+        record.uploaded_bytes = min(token.uploaded_file_size, record.file_size)
+        db.commit()
+    return checked
+
+
 def _resumable(db: Session, ctx: PickerContext, sample: FileSample) -> Upload | None:
     return db.scalar(
         sa.select(Upload)
@@ -320,13 +339,18 @@ def prepare(
     vault: TokenVault,
     ctx: PickerContext,
     sample: FileSample,
-    details: Details,
+    form: Mapping[str, str],
     settings: UploadSettings,
     *,
     request_id: str | None = None,
 ) -> UploadPlan:
-    """Make (or find again) the upload token and the entry for this file and return the upload plan."""
+    """Make (or find again) the upload token and the entry for this file and return the upload plan.
+
+    The file is checked first (a wrong file is the message, whatever was typed), then what the
+    member typed for it (``name``, ``description``, ``tags``, ``is_360``).
+    """
     checked = check(db, ctx, sample, settings.operator_max_mb)
+    details = parse_details(form, checked.sample.name)
     kaltura = _Kaltura(db, gateway, vault, ctx)
     record = checked.resume
     if record is not None:

@@ -49,13 +49,14 @@ def kaltura(app, sandbox):  # type: ignore[no-untyped-def]
 
     creds = sandbox.credentials
     api = f"{sandbox.url}/api_v3/service"
-    ks = requests.post(
-        f"{api}/session/action/start",
-        data={"format": 1, "secret": creds["adminSecret"], "partnerId": creds["partnerId"], "type": 2},
-        timeout=10,
-    ).json()
 
     def call(service: str, action: str, params: dict) -> dict:  # type: ignore[type-arg]
+        # A new session each time: a test may have expired every session seen so far.
+        ks = requests.post(
+            f"{api}/session/action/start",
+            data={"format": 1, "secret": creds["adminSecret"], "partnerId": creds["partnerId"], "type": 2},
+            timeout=10,
+        ).json()
         return requests.post(f"{api}/{service}/action/{action}", json={"format": 1, "ks": ks, **params}, timeout=10).json()
 
     class Kaltura:
@@ -85,11 +86,11 @@ def _refs(app) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def _check(client, bearer, file_name: str, data: bytes):  # type: ignore[no-untyped-def]
-    return client.post("/embed/picker/uploads/check", data=us.sample_form(file_name, data), headers=bearer)
+    return us.post_sample(client, "/embed/picker/uploads/check", bearer, file_name, data)
 
 
 def _prepare(client, bearer, file_name: str, data: bytes, **fields: str):  # type: ignore[no-untyped-def]
-    return client.post("/embed/picker/uploads", data=us.sample_form(file_name, data, **fields), headers=bearer)
+    return us.post_sample(client, "/embed/picker/uploads", bearer, file_name, data, **fields)
 
 
 def _plan(client, bearer, file_name: str, data: bytes, **fields: str) -> dict:  # type: ignore[no-untyped-def]
