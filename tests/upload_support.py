@@ -25,10 +25,11 @@ TRANSIENT = {"INTERNAL_SERVERL_ERROR", "INTERNAL_DATABASE_ERROR", "LOCK_TIMED_OU
 def mp4_360(size: int, seed: int = 7) -> bytes:
     """An MP4 of exactly ``size`` bytes with a 3840×1920 video track carrying Spherical Video V2
     (``sv3d``, equirectangular) and random media data (so chunks differ)."""
-    head = m.mp4(m.video_trak(3840, 1920, children=m.sv3d()), mdat_size=0)
-    filler = random.Random(seed).randbytes(size - len(head) - 8) if size > len(head) + 8 else b""
+    head = m.mp4(m.video_trak(3840, 1920, children=m.sv3d()), mdat_size=0)  # ends with an empty mdat
+    filler = random.Random(seed).randbytes(max(0, size - len(head)))
     data = head[:-8] + m.box(b"mdat", filler)
-    return data[:size] if len(data) > size else data
+    assert len(data) == size, (len(data), size)
+    return data
 
 
 def plain_mp4(size: int, seed: int = 3) -> bytes:
