@@ -41,7 +41,11 @@ def plain_mp4(size: int, seed: int = 3) -> bytes:
 
 def sample_form(file_name: str, data: bytes, /, **fields: str) -> dict[str, Any]:
     """The multipart body uploads.js sends to check and prepare: name, size, first and last bytes."""
-    form: dict[str, Any] = {"file_name": file_name, "file_size": str(len(data)), "head": (io.BytesIO(data[:HEAD_BYTES]), "head")}
+    form: dict[str, Any] = {
+        "file_name": file_name,
+        "file_size": str(len(data)),
+        "head": (io.BytesIO(data[:HEAD_BYTES]), "head"),
+    }
     if data[4:8] in ISO_BMFF_FIRST_BOXES and len(data) > HEAD_BYTES:
         form["tail"] = (io.BytesIO(data[max(HEAD_BYTES, len(data) - TAIL_BYTES) :]), "tail")
     form.update(fields)
@@ -140,7 +144,8 @@ class Driver:
             for future in [pool.submit(self._chunk, o, self.data[o : o + chunk], resume=True) for o in offsets]:
                 future.result()
         return self._with_retries(
-            f"final:{size}:0", lambda: self._post("upload", {"resume": "1", "finalChunk": "1", "resumeAt": str(size)}, b"")
+            f"final:{size}:0",
+            lambda: self._post("upload", {"resume": "1", "finalChunk": "1", "resumeAt": str(size)}, b""),
         )
 
     def _chunk(self, offset: int, blob: bytes, *, resume: bool) -> None:

@@ -46,6 +46,5 @@ def list_uploads(hub_slug: str, email: str | None, as_json: bool) -> None:
         flavors = f"{u.flavors_ready}/{u.flavors_total}" if u.flavors_total else "-"
         click.echo(
             f"{u.file_name[:32]:<32} {size_text(u.file_size):>10}  {(u.entry_id or '-'):<12} {u.state.value:<11} "
-            f"{u.uploaded_bytes:>12,}  {flavors:>7}  {u.user.email}"
-            + (f"  ({u.error})" if u.error else "")
+            f"{u.uploaded_bytes:>12,}  {flavors:>7}  {u.user.email}" + (f"  ({u.error})" if u.error else "")
         )

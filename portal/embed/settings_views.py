@@ -168,7 +168,9 @@ def set_upload_limit(slug: str):
                 db.session(), hub=access.hub, value=value, actor=current_user, request_id=g.request_id
             )
             flash(
-                f"Members may now upload files up to {value:,} MB." if value else "Uploads now take the portal's maximum.",
+                f"Members may now upload files up to {value:,} MB."
+                if value
+                else "Uploads now take the portal's maximum.",
                 "success",
             )
             return redirect(url_for("embedding.settings", slug=slug), 303)

@@ -65,10 +65,17 @@ def upload_prepare():
     try:
         sample = _sample()
         prepared = services.prepare(
-            db.session(), registry.kaltura(), registry.vault(), ctx, sample, request.form, _settings(), request_id=g.request_id
+            db.session(),
+            registry.kaltura(),
+            registry.vault(),
+            ctx,
+            sample,
+            request.form,
+            _settings(),
+            request_id=g.request_id,
         )
     except FieldError as error:
-        return _refused(UploadRefused(error.message, 422, field=error.field))
+        return _refused(UploadRefused(error.message, 422, field=error.field or "file"))
     except UploadRefused as refused:
         return _refused(refused)
     upload = prepared.upload
@@ -81,9 +88,7 @@ def upload_session(upload_id: str):
     """A fresh short-lived upload session (the chunk pump asks when Kaltura answers INVALID_KS)."""
     ctx: PickerContext = g.picker
     try:
-        fresh = services.fresh_session(
-            db.session(), registry.kaltura(), registry.vault(), ctx, upload_id, _settings()
-        )
+        fresh = services.fresh_session(db.session(), registry.kaltura(), registry.vault(), ctx, upload_id, _settings())
     except UploadRefused as refused:
         return _refused(refused)
     return jsonify(fresh)
@@ -123,7 +128,9 @@ def upload_cancel(upload_id: str):
 def uploads():
     """The Uploads list with Kaltura's truth for the active ones; polled while any is active."""
     ctx: PickerContext = g.picker
-    result = services.refresh(db.session(), registry.kaltura(), registry.vault(), ctx, _settings(), request_id=g.request_id)
+    result = services.refresh(
+        db.session(), registry.kaltura(), registry.vault(), ctx, _settings(), request_id=g.request_id
+    )
     return _uploads_block(ctx, result)
 
 
@@ -180,7 +187,8 @@ def _uploads_block(ctx: PickerContext, result: services.Refreshed, *, status: in
 def json_error(code: int) -> Response:
     """A picker-session error for the JSON routes (401: the picker has closed)."""
     message = (
-        "This picker has closed. Open it again from the page you came from; your upload can go on from where it stopped."
+        "This picker has closed. Open it again from the page you came from; "
+        "your upload can go on from where it stopped."
         if code == 401
         else "This request is not allowed here."
         if code == 403

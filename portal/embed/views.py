@@ -26,8 +26,8 @@ from portal.embed.auth import allow_kaltura_media, allow_picker_framing, own_ori
 from portal.embed.launch import LaunchContext, LaunchRefused, own_launch_key, verify_launch
 from portal.embed.origins import canonical_origin
 from portal.embed.services import allowed_origins, jwks_key_set, launch_secrets
-from portal.embed.upload_views import JSON_ENDPOINTS, json_error
 from portal.embed.sessions import PickerContext
+from portal.embed.upload_views import JSON_ENDPOINTS, json_error
 from portal.extensions import csrf, limiter
 from portal.validation import FieldError
 

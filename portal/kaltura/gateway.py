@@ -565,7 +565,9 @@ class KalturaGateway:
     ) -> UploadToken | None:
         """``uploadToken.get``; ``None`` when Kaltura no longer has it (deleted, or not this user's)."""
         try:
-            answer = self._user_call(service_url, token, user_id, "uploadToken", "get", {"uploadTokenId": upload_token_id})
+            answer = self._user_call(
+                service_url, token, user_id, "uploadToken", "get", {"uploadTokenId": upload_token_id}
+            )
         except KalturaApiError as error:
             if error.is_not_found:
                 return None
@@ -588,7 +590,9 @@ class KalturaGateway:
         found = [UploadToken.from_kaltura(item) for item in objects or () if isinstance(item, dict)]
         return {t.id: t for t in found if t.id}
 
-    def delete_upload_token(self, service_url: str | ServiceUrl, token: TokenRef, user_id: str, upload_token_id: str) -> bool:
+    def delete_upload_token(
+        self, service_url: str | ServiceUrl, token: TokenRef, user_id: str, upload_token_id: str
+    ) -> bool:
         """``uploadToken.delete``; ``False`` when it was already gone."""
         try:
             self._user_call(

@@ -18,6 +18,7 @@ Kaltura and its record; a cancel deletes the upload token and the empty entry.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
@@ -116,7 +117,8 @@ def parse_limit(raw: str | None, operator_max_mb: int) -> int | None:
     if not 1 <= value <= operator_max_mb:
         raise FieldError(
             "upload_max_mb",
-            f"The limit must be from 1 to {operator_max_mb:,} MB (the most this portal allows); enter a smaller number.",
+            f"The limit must be from 1 to {operator_max_mb:,} MB (the most this portal allows); "
+            "enter a smaller number.",
         )
     return value
 
@@ -176,7 +178,11 @@ class Checked:
             "verdict360": self.verdict_360,
             "not360Warning": (
                 f"{self.sample.name} does not look like 360° media ("
-                + ("it is audio" if self.media_type is LibraryMediaType.AUDIO else "it has no 360° metadata and is not 2:1")
+                + (
+                    "it is audio"
+                    if self.media_type is LibraryMediaType.AUDIO
+                    else "it has no 360° metadata and is not 2:1"
+                )
                 + "): players would show it distorted. Untick 360° unless you are sure."
             )
             if self.verdict_360 == sniff.Verdict360.NO.value
@@ -199,7 +205,8 @@ def check(db: Session, ctx: PickerContext, sample: FileSample, operator_max_mb: 
         raise UploadRefused("The file has no name: rename it and choose it again.")
     if len(name) > MAX_NAME:
         raise UploadRefused(
-            f"The file name is {len(name)} characters long; Kaltura takes at most {MAX_NAME}. Rename the file and choose it again."
+            f"The file name is {len(name)} characters long; Kaltura takes at most {MAX_NAME}. "
+            "Rename the file and choose it again."
         )
     if sample.size == 0:
         raise UploadRefused(f"{name} is empty (0 bytes): choose the file again, or another file.")
@@ -499,7 +506,12 @@ def _plan(kaltura: _Kaltura, record: Upload, resume_at: int, settings: UploadSet
 
 
 def fresh_session(
-    db: Session, gateway: KalturaGateway, vault: TokenVault, ctx: PickerContext, public_id: str, settings: UploadSettings
+    db: Session,
+    gateway: KalturaGateway,
+    vault: TokenVault,
+    ctx: PickerContext,
+    public_id: str,
+    settings: UploadSettings,
 ) -> dict[str, Any]:
     """A new upload session for an upload still in progress (the chunk pump asks when Kaltura says INVALID_KS)."""
     record = _own(db, ctx, public_id)
@@ -507,7 +519,9 @@ def fresh_session(
         raise UploadRefused(f"{record.file_name} is not uploading any more.", 409)
     kaltura = _Kaltura(db, gateway, vault, ctx)
     try:
-        session = gateway.upload_session(kaltura.service_url, kaltura.token, kaltura.user, expiry=settings.session_seconds)
+        session = gateway.upload_session(
+            kaltura.service_url, kaltura.token, kaltura.user, expiry=settings.session_seconds
+        )
     except KalturaError as error:
         raise _refusal(error, record.file_name) from error
     return {"ks": session.ks}
@@ -529,7 +543,8 @@ def cancel(
     record = _own(db, ctx, public_id)
     if record.state is not UploadState.UPLOADING:
         raise UploadRefused(
-            f"{record.file_name} is already {'in Kaltura' if record.state is not UploadState.CANCELLED else 'cancelled'}; "
+            f"{record.file_name} is already "
+            f"{'in Kaltura' if record.state is not UploadState.CANCELLED else 'cancelled'}; "
             "there is no upload to cancel.",
             409,
         )
@@ -667,12 +682,19 @@ def refresh(
 
 
 def _read_truth(
-    db: Session, kaltura: _Kaltura, ctx: PickerContext, active: Sequence[UploadRow], now: datetime, settings: UploadSettings
+    db: Session,
+    kaltura: _Kaltura,
+    ctx: PickerContext,
+    active: Sequence[UploadRow],
+    now: datetime,
+    settings: UploadSettings,
 ) -> list[tuple[UploadRow, Any]]:
     gateway, url, token, user = kaltura.gateway, kaltura.service_url, kaltura.token, kaltura.user
     uploading = [r for r in active if r.upload.state is UploadState.UPLOADING and r.upload.upload_token_id]
     tokens: dict[str, UploadToken] = (
-        gateway.upload_tokens(url, token, user, [r.upload.upload_token_id or "" for r in uploading]) if uploading else {}
+        gateway.upload_tokens(url, token, user, [r.upload.upload_token_id or "" for r in uploading])
+        if uploading
+        else {}
     )
     for row in uploading:
         u = row.upload
@@ -691,7 +713,11 @@ def _read_truth(
             row.elapsed = elapsed
             if u.uploaded_bytes and elapsed > 0:
                 row.seconds_left = (u.file_size - u.uploaded_bytes) / (u.uploaded_bytes / elapsed)
-    watched = [r for r in active if r.upload.entry_id and (r.upload.state is UploadState.PROCESSING or r.upload.upload_token_id not in tokens)]
+    watched = [
+        r
+        for r in active
+        if r.upload.entry_id and (r.upload.state is UploadState.PROCESSING or r.upload.upload_token_id not in tokens)
+    ]
     progress = gateway.entries_progress(url, token, user, [r.upload.entry_id or "" for r in watched]) if watched else {}
     ready: list[tuple[UploadRow, Any]] = []
     for row in watched:
@@ -716,10 +742,8 @@ def _read_truth(
                 else "Kaltura could not import this file (ERROR_IMPORTING). Upload it again."
             )
             # An entry that will never play is of no use to anyone: it goes, so nothing is orphaned.
-            try:
+            with contextlib.suppress(KalturaError):
                 gateway.delete_entry(url, token, user, u.entry_id or "")
-            except KalturaError:
-                pass
         elif u.state is UploadState.PROCESSING and u.uploaded_at is not None:
             row.elapsed = now.timestamp() - _aware(u.uploaded_at).timestamp()
             if seen.flavors_ready and seen.flavors_total:

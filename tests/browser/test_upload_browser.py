@@ -60,7 +60,12 @@ def _wait(condition, timeout: float, what: str) -> None:  # type: ignore[no-unty
 
 
 def test_a_large_360_video_uploads_resumes_after_a_reload_and_reaches_the_library(  # type: ignore[no-untyped-def]
-    page, db, sandbox, setup, portal, tmp_path  # noqa: F811
+    page,
+    db,
+    sandbox,
+    setup,  # noqa: F811
+    portal,  # noqa: F811
+    tmp_path,
 ):
     path = tmp_path / "rooftop-360.mp4"
     path.write_bytes(us.mp4_360(SIZE))
@@ -87,12 +92,14 @@ def test_a_large_360_video_uploads_resumes_after_a_reload_and_reaches_the_librar
     page.reload()
     frame = _open(page, host)
     frame.locator("#picker-upload[data-ready]").wait_for(timeout=10000)
-    frame.locator('#picker-uploads [data-upload-id]').first.wait_for(timeout=10000)
+    frame.locator("#picker-uploads [data-upload-id]").first.wait_for(timeout=10000)
     assert "Rooftop at dawn" in frame.locator("#picker-uploads").inner_text()  # the list survived the reload
 
     frame.get_by_label("Choose files").set_input_files(str(path))
     frame.get_by_text("was uploaded earlier: it goes on from there").wait_for(timeout=15000)
-    with page.expect_response(lambda r: r.url.endswith("/embed/picker/uploads") and r.request.method == "POST") as prepared:
+    with page.expect_response(
+        lambda r: r.url.endswith("/embed/picker/uploads") and r.request.method == "POST"
+    ) as prepared:
         frame.get_by_role("button", name=UPLOAD).click()
     plan = json.loads(prepared.value.text())["plan"]
     assert plan["resumeAt"] >= SIZE // 5, plan["resumeAt"]  # from Kaltura's uploadedFileSize, not from zero

@@ -89,17 +89,26 @@ def test_the_upload_limit_is_set_on_the_embedding_tab_within_the_operator_maximu
     assert "This portal allows files up to 4,096 MB" in page.text
     url = "/hubs/northwind/settings/embedding/uploads"
 
-    too_big = client.post(url, data={"upload_max_mb": "5000", "csrf_token": csrf_token(client, "/hubs/northwind/settings/embedding")})
+    too_big = client.post(
+        url, data={"upload_max_mb": "5000", "csrf_token": csrf_token(client, "/hubs/northwind/settings/embedding")}
+    )
     assert too_big.status_code == 422
     assert "The limit must be from 1 to 4,096 MB" in too_big.text
-    words = client.post(url, data={"upload_max_mb": "two gigs", "csrf_token": csrf_token(client, "/hubs/northwind/settings/embedding")})
+    words = client.post(
+        url, data={"upload_max_mb": "two gigs", "csrf_token": csrf_token(client, "/hubs/northwind/settings/embedding")}
+    )
     assert words.status_code == 422 and "Enter the limit as a whole number of MB" in words.text
     db.expire_all()
     assert db.scalar(sa.select(EmbedSettings.upload_max_mb)) is None
 
-    saved = client.post(url, data={"upload_max_mb": "1500", "csrf_token": csrf_token(client, "/hubs/northwind/settings/embedding")})
+    saved = client.post(
+        url, data={"upload_max_mb": "1500", "csrf_token": csrf_token(client, "/hubs/northwind/settings/embedding")}
+    )
     assert saved.status_code == 303
     db.expire_all()
     assert db.scalar(sa.select(EmbedSettings.upload_max_mb)) == 1500
-    assert db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "embed.upload_limit")).details["upload_max_mb"] == 1500
+    assert (
+        db.scalar(sa.select(AuditEvent).where(AuditEvent.action == "embed.upload_limit")).details["upload_max_mb"]
+        == 1500
+    )
     assert "The limit now: <strong>1,500 MB</strong>" in client.get("/hubs/northwind/settings/embedding").text

@@ -4,7 +4,6 @@ Kaltura's refusals and failed conversions. Every test ends by checking what Kalt
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -57,7 +56,9 @@ def kaltura(app, sandbox):  # type: ignore[no-untyped-def]
             data={"format": 1, "secret": creds["adminSecret"], "partnerId": creds["partnerId"], "type": 2},
             timeout=10,
         ).json()
-        return requests.post(f"{api}/{service}/action/{action}", json={"format": 1, "ks": ks, **params}, timeout=10).json()
+        return requests.post(
+            f"{api}/{service}/action/{action}", json={"format": 1, "ks": ks, **params}, timeout=10
+        ).json()
 
     class Kaltura:
         def entries(self, **flt):  # type: ignore[no-untyped-def]
@@ -74,7 +75,9 @@ def kaltura(app, sandbox):  # type: ignore[no-untyped-def]
             return [int(float(f.get("sizeInBytes") or 0)) for f in answer.get("objects") or [] if f.get("isOriginal")]
 
         def token(self, token_id: str):  # type: ignore[no-untyped-def]
-            answer = call("uploadToken", "list", {"filter": {"objectType": "KalturaUploadTokenFilter", "idEqual": token_id}})
+            answer = call(
+                "uploadToken", "list", {"filter": {"objectType": "KalturaUploadTokenFilter", "idEqual": token_id}}
+            )
             return (answer.get("objects") or [None])[0]
 
     return Kaltura()
@@ -128,14 +131,19 @@ def test_a_360_video_is_prepared_uploaded_and_becomes_a_library_item(client, bea
     assert checked.get_json()["is360"] is True and checked.get_json()["mediaType"] == "video"
 
     sandbox.control("calls/reset")
-    answer = _plan(client, bearer, "dome.mp4", data, name="The dome", description="From the roof", tags="roof, 360", is_360="1")
+    answer = _plan(
+        client, bearer, "dome.mp4", data, name="The dome", description="From the roof", tags="roof, 360", is_360="1"
+    )
     plan = answer["plan"]
     assert plan["resumeAt"] == 0 and plan["uploadTokenId"] and plan["ks"] and plan["fileSize"] == len(data)
     calls = sandbox.calls()
     assert calls.get("media.add") == 1 and calls.get("uploadtoken.add") == 1 and calls.get("media.addcontent") == 1
     [entry] = kaltura.uploads_of()
     assert entry["name"] == "The dome" and entry["userId"] == USER and entry["status"] == 0  # IMPORT: waiting
-    assert entry["tags"].split(",") == ["roof", "360"] or sorted(t.strip() for t in entry["tags"].split(",")) == ["360", "roof"]
+    assert entry["tags"].split(",") == ["roof", "360"] or sorted(t.strip() for t in entry["tags"].split(",")) == [
+        "360",
+        "roof",
+    ]
     assert "ks" not in _list(client, bearer).lower() or plan["ks"] not in _list(client, bearer)
 
     token = us.Driver(plan, data).run()
@@ -144,7 +152,10 @@ def test_a_360_video_is_prepared_uploaded_and_becomes_a_library_item(client, bea
     finished = client.post(f"/embed/picker/uploads/{answer['uploadId']}/finish", headers=bearer)
     assert finished.status_code == 200
     html = finished.text if "Ready" in finished.text else _list(client, bearer)
-    assert "The dome is ready and in the hub&#39;s media library." in html or "The dome is ready and in the hub's media library." in html
+    assert (
+        "The dome is ready and in the hub&#39;s media library." in html
+        or "The dome is ready and in the hub's media library." in html
+    )
     picked = re.search(r'data-picked="([^"]+)"', html)
     assert picked is not None
     db.expire_all()
@@ -268,7 +279,13 @@ def test_an_entry_name_too_long_is_refused_on_the_name_field(client, bearer, db)
 
 
 def test_kaltura_refusing_the_file_type_leaves_nothing_behind(client, bearer, db, sandbox, kaltura):  # type: ignore[no-untyped-def]
-    sandbox.control("fault", action="media.addContent", count=1, kind="api_error", code="UPLOAD_TOKEN_FILE_TYPE_RESTRICTED_FOR_UPLOAD")
+    sandbox.control(
+        "fault",
+        action="media.addContent",
+        count=1,
+        kind="api_error",
+        code="UPLOAD_TOKEN_FILE_TYPE_RESTRICTED_FOR_UPLOAD",
+    )
 
     response = _prepare(client, bearer, "odd.mp4", us.plain_mp4(8192))
 
@@ -299,7 +316,9 @@ def test_an_identity_failure_is_a_clear_message(client, bearer, db, monkeypatch)
     from portal.uploads import services
 
     def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
-        raise KalturaApiError("SERVICE_FORBIDDEN", "The access to service [user->add] is forbidden", service="user", action="add")
+        raise KalturaApiError(
+            "SERVICE_FORBIDDEN", "The access to service [user->add] is forbidden", service="user", action="add"
+        )
 
     monkeypatch.setattr(services, "kaltura_user_for", refuse)
     response = _prepare(client, bearer, "a.mp4", us.plain_mp4(8192))
@@ -351,7 +370,9 @@ def test_a_duplicate_chunk_changes_nothing(client, bearer, kaltura):  # type: ig
 def test_a_final_chunk_before_every_chunk_landed_is_retried_until_sizes_match(client, bearer, sandbox, kaltura):  # type: ignore[no-untyped-def]
     data = us.mp4_360(1 * MB + 3)
     answer = _plan(client, bearer, "late.mp4", data)
-    sandbox.control("fault", action="uploadToken.upload", kind="api_error", code="UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE", count=1)
+    sandbox.control(
+        "fault", action="uploadToken.upload", kind="api_error", code="UPLOAD_TOKEN_CANNOT_MATCH_EXPECTED_SIZE", count=1
+    )
     driver = us.Driver(answer["plan"], data, parallelism=1)
     chunk = answer["plan"]["chunkSize"]
     # The mismatch the sandbox really produces: a final chunk sent while the last chunk is missing.
@@ -361,7 +382,14 @@ def test_a_final_chunk_before_every_chunk_landed_is_retried_until_sizes_match(cl
     missing = len(data) - (len(data) - chunk) % chunk if (len(data) - chunk) % chunk else len(data) - chunk
     early = driver.http.post(
         driver.url + "upload",
-        data={"ks": driver.ks, "uploadTokenId": driver.plan["uploadTokenId"], "format": "1", "resume": "1", "finalChunk": "1", "resumeAt": str(len(data))},
+        data={
+            "ks": driver.ks,
+            "uploadTokenId": driver.plan["uploadTokenId"],
+            "format": "1",
+            "resume": "1",
+            "finalChunk": "1",
+            "resumeAt": str(len(data)),
+        },
         files={"fileData": ("blob", b"")},
         timeout=10,
     ).json()
