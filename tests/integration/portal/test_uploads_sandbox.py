@@ -4,6 +4,7 @@ Kaltura's refusals and failed conversions. Every test ends by checking what Kalt
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -172,7 +173,7 @@ def test_progress_is_kaltura_s_uploaded_file_size_and_one_request_per_kind(clien
     data = us.plain_mp4(2 * MB)
     other = us.plain_mp4(2 * MB, seed=9)
     plans = [_plan(client, bearer, "a.mp4", data)["plan"], _plan(client, bearer, "b.mp4", other)["plan"]]
-    us.Driver(plans[0], data, kill_after_chunks=3, parallelism=1).run() if False else None
+    assert plans[0]["uploadTokenId"] != plans[1]["uploadTokenId"]
     driver = us.Driver(plans[0], data, parallelism=1, kill_after_chunks=3)
     with pytest.raises(us.Killed):
         driver.run()
@@ -431,3 +432,56 @@ def test_a_client_killed_mid_upload_resumes_from_uploaded_file_size(client, bear
     assert int(float(token["uploadedFileSize"])) == len(data)
     [entry] = kaltura.uploads_of()
     assert kaltura.flavor_sizes(entry["id"]) == [len(data)]
+
+
+# -- the command line --------------------------------------------------------------------------------
+
+
+def test_portal_uploads_list_prints_every_upload_with_its_true_state(app, client, bearer, embedding):  # type: ignore[no-untyped-def]
+    done = us.mp4_360(1 * MB + 1)
+    half = us.plain_mp4(2 * MB)
+    first = _plan(client, bearer, "done.mp4", done, is_360="1")
+    us.Driver(first["plan"], done).run()
+    client.post(f"/embed/picker/uploads/{first['uploadId']}/finish", headers=bearer)
+    second = _plan(client, bearer, "half.mp4", half)
+    with pytest.raises(us.Killed):
+        us.Driver(second["plan"], half, parallelism=1, kill_after_chunks=2).run()
+    _list(client, bearer)  # the portal reads Kaltura's truth
+    runner = app.test_cli_runner()
+
+    as_json = runner.invoke(args=["uploads", "list", "northwind", "--json"])
+    text = runner.invoke(args=["uploads", "list", "northwind", "--email", USER])
+
+    assert as_json.exit_code == 0, as_json.output
+    rows = {row["file_name"]: row for row in json.loads(as_json.output)}
+    assert rows["done.mp4"]["state"] == "ready" and rows["done.mp4"]["bytes_uploaded"] == len(done)
+    assert rows["done.mp4"]["flavors_ready"] == rows["done.mp4"]["flavors_total"] >= 1
+    assert rows["done.mp4"]["entry_id"] == first["plan"]["entryId"] and rows["done.mp4"]["is_360"] is True
+    assert rows["half.mp4"]["state"] == "uploading" and rows["half.mp4"]["bytes_uploaded"] == 2 * 256 * 1024
+    assert rows["half.mp4"]["size"] == len(half) and rows["half.mp4"]["member"] == USER
+    assert text.exit_code == 0, text.output
+    lines = text.output.splitlines()
+    assert lines[0].split()[:6] == ["file", "size", "entry", "state", "uploaded", "flavors"]
+    half_line = next(line for line in lines if line.startswith("half.mp4"))
+    assert "2.0 MB" in half_line and "uploading" in half_line and "524,288" in half_line
+
+    other = runner.invoke(args=["uploads", "list", "northwind", "--email", "ada@northwind.example"])
+    assert other.exit_code == 0 and other.output.strip() == "No uploads in northwind by ada@northwind.example."
+    for args, message in (
+        (["uploads", "list", "nowhere"], "No hub has the slug 'nowhere'"),
+        (["uploads", "list", "northwind", "--email", "nobody@example.org"], "No user has the email"),
+    ):
+        refused = runner.invoke(args=args)
+        assert refused.exit_code != 0 and message in refused.output
+
+
+def test_another_member_cannot_touch_an_upload(app, client, bearer, embedding, kaltura):  # type: ignore[no-untyped-def]
+    data = us.plain_mp4(1 * MB)
+    answer = _plan(client, bearer, "mine.mp4", data)
+    other = ps.bearer(ps.session_token(ps.launch(client, ps.token(embedding, email="ada@northwind.example"))))
+
+    for action in ("session", "finish", "cancel"):
+        response = client.post(f"/embed/picker/uploads/{answer['uploadId']}/{action}", headers=other)
+        assert response.status_code == 404, action
+    assert "mine.mp4" not in _list(client, other)
+    assert len(kaltura.uploads_of()) == 1
