@@ -17,11 +17,18 @@ from portal import db, registry
 from portal.embed import bp
 from portal.embed.auth import picker_required
 from portal.embed.sessions import PickerContext
+
+# Module imports only (attributes read at call time): portal.uploads.services imports the picker,
+# so a from-import of its names here would be circular.
 from portal.uploads import services, sniff
-from portal.uploads.services import FileSample, UploadRefused, UploadSettings
 from portal.validation import FieldError
 
-bp.add_app_template_global(services.size_text, "size_text")
+
+def _size_text(size: int) -> str:
+    return services.size_text(size)
+
+
+bp.add_app_template_global(_size_text, "size_text")
 
 
 def _eta(seconds: float) -> str:
@@ -52,7 +59,7 @@ def upload_check():
         sample = _sample()
         checked = services.check(db.session(), ctx, sample, _settings().operator_max_mb)
         checked = services.with_true_progress(db.session(), registry.kaltura(), registry.vault(), ctx, checked)
-    except UploadRefused as refused:
+    except services.UploadRefused as refused:
         return _refused(refused)
     return jsonify(checked.as_dict())
 
@@ -75,8 +82,8 @@ def upload_prepare():
             request_id=g.request_id,
         )
     except FieldError as error:
-        return _refused(UploadRefused(error.message, 422, field=error.field or "file"))
-    except UploadRefused as refused:
+        return _refused(services.UploadRefused(error.message, 422, field=error.field or "file"))
+    except services.UploadRefused as refused:
         return _refused(refused)
     upload = prepared.upload
     return jsonify({"ok": True, "done": prepared.done, "uploadId": upload.public_id, "plan": prepared.plan or None})
@@ -89,7 +96,7 @@ def upload_session(upload_id: str):
     ctx: PickerContext = g.picker
     try:
         fresh = services.fresh_session(db.session(), registry.kaltura(), registry.vault(), ctx, upload_id, _settings())
-    except UploadRefused as refused:
+    except services.UploadRefused as refused:
         return _refused(refused)
     return jsonify(fresh)
 
@@ -103,7 +110,7 @@ def upload_finish(upload_id: str):
         result = services.finish(
             db.session(), registry.kaltura(), registry.vault(), ctx, upload_id, _settings(), request_id=g.request_id
         )
-    except UploadRefused as refused:
+    except services.UploadRefused as refused:
         return _uploads_block(ctx, services.Refreshed(services_rows(ctx)), status=refused.status, error=refused.message)
     return _uploads_block(ctx, result)
 
@@ -117,7 +124,7 @@ def upload_cancel(upload_id: str):
         record = services.cancel(
             db.session(), registry.kaltura(), registry.vault(), ctx, upload_id, request_id=g.request_id
         )
-    except UploadRefused as refused:
+    except services.UploadRefused as refused:
         return _uploads_block(ctx, services.Refreshed(services_rows(ctx)), status=refused.status, error=refused.message)
     notice = f"Cancelled {record.file_name}: nothing of it is left in Kaltura."
     return _uploads_block(ctx, services.Refreshed(services_rows(ctx)), notice=notice)
@@ -141,25 +148,25 @@ def services_rows(ctx: PickerContext) -> list[services.UploadRow]:
     return [services.UploadRow(u) for u in services.member_uploads(db.session(), ctx.hub, ctx.user)]
 
 
-def _settings() -> UploadSettings:
-    return UploadSettings.from_config(current_app.config)
+def _settings() -> services.UploadSettings:
+    return services.UploadSettings.from_config(current_app.config)
 
 
-def _sample() -> FileSample:
-    """The file's name, size and first/last bytes from the multipart body (UploadRefused if unusable)."""
+def _sample() -> services.FileSample:
+    """The file's name, size and first/last bytes from the multipart body (services.UploadRefused if unusable)."""
     request.max_content_length = SAMPLE_LIMIT
     form = request.form
     name = (form.get("file_name") or "").strip()
     raw_size = (form.get("file_size") or "").strip()
     if not raw_size.isdigit() or len(raw_size) > 15:
-        raise UploadRefused("The browser did not say how big the file is: choose the file again.", 400)
+        raise services.UploadRefused("The browser did not say how big the file is: choose the file again.", 400)
     head_part = request.files.get("head")
     tail_part = request.files.get("tail")
     head = _read(head_part, sniff.HEAD_BYTES + 1)
     tail = _read(tail_part, sniff.TAIL_BYTES + 1)
     if len(head) > sniff.HEAD_BYTES or len(tail) > sniff.TAIL_BYTES:
-        raise UploadRefused("The browser sent more of the file than the check reads: reload the picker.", 400)
-    return FileSample(name, int(raw_size), head, tail)
+        raise services.UploadRefused("The browser sent more of the file than the check reads: reload the picker.", 400)
+    return services.FileSample(name, int(raw_size), head, tail)
 
 
 def _read(part: Any, limit: int) -> bytes:
@@ -172,7 +179,7 @@ def _read(part: Any, limit: int) -> bytes:
         part.close()
 
 
-def _refused(refused: UploadRefused) -> Response:
+def _refused(refused: services.UploadRefused) -> Response:
     response = jsonify({"ok": False, "field": refused.field, "message": refused.message, "code": refused.code})
     response.status_code = refused.status
     return response
