@@ -50,7 +50,8 @@ PLAIN_UPLOAD_JS = """async ([url, ks, tokenId]) => {
   const started = performance.now();
   const response = await fetch(url, { method: "POST", body: form, credentials: "omit" });
   const answer = await response.json();
-  return { seconds: (performance.now() - started) / 1000, size: Number(answer.uploadedFileSize), status: answer.status };
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, size: Number(answer.uploadedFileSize), status: answer.status };
 }"""
 
 
