@@ -257,10 +257,15 @@ function setUp(panel) {
     item.progress.value = 100;
     item.remove.hidden = true;
     setState(item, "done", "Uploaded. Kaltura is transcoding it; its progress is in the Uploads list.");
-    await fetch(`${panel.dataset.uploadsUrl}/${encodeURIComponent(item.uploadId)}/finish`, {
-      method: "POST", headers: headers(), credentials: "omit",
-    }).catch(() => null);
-    refreshList();
+    // Through htmx, swapped into the Uploads list: when Kaltura already has it READY (an image),
+    // this answer is the one carrying the "ready" notice and the message for the host.
+    const url = `${panel.dataset.uploadsUrl}/${encodeURIComponent(item.uploadId)}/finish`;
+    const target = document.getElementById("picker-uploads") ? "#picker-uploads" : "#picker-uploads-slot";
+    if (window.htmx) {
+      await Promise.resolve(window.htmx.ajax("POST", url, { target, swap: "outerHTML" })).catch(() => null);
+    } else {
+      refreshList();
+    }
     say(`${item.file.name} is uploaded.`);
   }
 

@@ -144,3 +144,41 @@ def _original_size(sandbox, entry_id: str) -> int:  # type: ignore[no-untyped-de
     flt = {"objectType": "KalturaFlavorAssetFilter", "entryIdEqual": entry_id}
     flavors = _admin(sandbox, "flavorAsset", "list", {"filter": flt}).get("objects") or []
     return next(int(float(f["sizeInBytes"])) for f in flavors if f.get("isOriginal"))
+
+
+def test_a_refused_file_gets_its_message_while_the_others_upload(page, db, sandbox, setup, tmp_path):  # type: ignore[no-untyped-def]  # noqa: F811
+    from tests.unit.uploads import media_files as m
+
+    pdf = tmp_path / "minutes.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n" + bytes(4000))
+    photo = tmp_path / "team.jpg"
+    photo.write_bytes(m.jpeg(64, 48))
+    frame = _open(page, setup())
+    frame.locator("#picker-upload[data-ready]").wait_for(timeout=10000)
+
+    frame.get_by_label("Choose files").set_input_files([str(pdf), str(photo)])
+
+    refused = frame.locator(".upload-item", has_text="minutes.pdf")
+    refused.locator('[data-state="refused"], .upload-status', has_text="minutes.pdf is a PDF document").first.wait_for(
+        timeout=15000
+    )
+    assert refused.get_attribute("data-state") == "refused"
+    item = frame.locator(".upload-item", has_text="team.jpg")
+    item.locator(".upload-status", has_text="ready to upload").wait_for(timeout=15000)
+    box = item.get_by_role("checkbox", name="360° media")
+    assert not box.is_checked()
+    box.check()  # the member insists: the portal warns, it does not forbid
+    assert "does not look like 360° media" in item.locator(".upload-warning").inner_text()
+    box.uncheck()
+    assert item.locator(".upload-warning").is_hidden()
+
+    frame.get_by_role("button", name=UPLOAD).click()
+
+    frame.locator('#picker-uploads [data-state="ready"]').wait_for(timeout=30000)
+    page.locator("#received li").first.wait_for(timeout=10000)
+    db.expire_all()
+    uploads = db.scalars(sa.select(Upload)).all()
+    assert [u.file_name for u in uploads] == ["team.jpg"] and not uploads[0].is_360
+    assert db.scalar(sa.select(LibraryItem)).entry_id == uploads[0].entry_id
+    assert refused.get_attribute("data-state") == "refused"  # still there, with its message
+    assert "minutes.pdf is a PDF document" in refused.inner_text()
