@@ -380,7 +380,7 @@ def prepare(
         fingerprint=checked.sample.fingerprint,
         media_type=checked.media_type,
         format_label=checked.format_label,
-        name=details.name if details.name != sample.name else checked.sample.name,
+        name=details.name,
         description=details.description,
         tags=",".join(tags),
         is_360=is_360,

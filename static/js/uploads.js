@@ -240,6 +240,25 @@ function setUp(panel) {
     });
     item.remove.textContent = "Cancel";
     item.remove.setAttribute("aria-label", `Cancel the upload of ${item.file.name}`);
+    const pause = document.createElement("button");
+    pause.type = "button";
+    pause.className = "link-button";
+    const label = () => {
+      const paused = pump.state === "paused";
+      pause.textContent = paused ? "Resume" : "Pause";
+      pause.setAttribute("aria-label", `${paused ? "Resume" : "Pause"} the upload of ${item.file.name}`);
+    };
+    label();
+    pause.addEventListener("click", () => {
+      if (pump.state === "paused") pump.resume();
+      else pump.pause();
+    });
+    pump.addEventListener("statechange", (event) => {
+      label();
+      if (event.detail.state === "paused") item.status.textContent = `Paused at ${item.progress.value} %`;
+      if (["done", "failed", "cancelled"].includes(event.detail.state)) pause.remove();
+    });
+    item.li.insertBefore(pause, item.remove);
     setState(item, "uploading", plan.resumeAt ? `Going on from ${Math.floor((plan.resumeAt * 100) / item.file.size)} %…` : "Uploading…");
     refreshList();
     try {

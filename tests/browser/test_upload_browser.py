@@ -82,6 +82,13 @@ def test_a_large_360_video_uploads_resumes_after_a_reload_and_reaches_the_librar
     frame.get_by_role("button", name=UPLOAD).click()
 
     seen = []
+    _wait(lambda: seen.append(_progress(frame, path.name)) or seen[-1] >= 8, 60, "the progress bar to pass 8 %")
+    frame.get_by_role("button", name=f"Pause the upload of {path.name}").click()
+    frame.get_by_text("Paused at").wait_for(timeout=5000)
+    held = _progress(frame, path.name)
+    time.sleep(1.0)
+    assert _progress(frame, path.name) == held  # nothing moves while paused
+    frame.get_by_role("button", name=f"Resume the upload of {path.name}").click()
     _wait(lambda: seen.append(_progress(frame, path.name)) or seen[-1] >= 25, 60, "the progress bar to pass 25 %")
     assert len({v for v in seen if 0 < v < 100}) >= 2, seen  # it advanced in steps, not 0 → done
     db.expire_all()
