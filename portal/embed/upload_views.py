@@ -111,7 +111,7 @@ def upload_finish(upload_id: str):
             db.session(), registry.kaltura(), registry.vault(), ctx, upload_id, _settings(), request_id=g.request_id
         )
     except services.UploadRefused as refused:
-        return _uploads_block(ctx, services.Refreshed(services_rows(ctx)), status=refused.status, error=refused.message)
+        return _uploads_block(ctx, services.Refreshed(_rows(ctx)), status=refused.status, error=refused.message)
     return _uploads_block(ctx, result)
 
 
@@ -125,9 +125,9 @@ def upload_cancel(upload_id: str):
             db.session(), registry.kaltura(), registry.vault(), ctx, upload_id, request_id=g.request_id
         )
     except services.UploadRefused as refused:
-        return _uploads_block(ctx, services.Refreshed(services_rows(ctx)), status=refused.status, error=refused.message)
+        return _uploads_block(ctx, services.Refreshed(_rows(ctx)), status=refused.status, error=refused.message)
     notice = f"Cancelled {record.file_name}: nothing of it is left in Kaltura."
-    return _uploads_block(ctx, services.Refreshed(services_rows(ctx)), notice=notice)
+    return _uploads_block(ctx, services.Refreshed(_rows(ctx)), notice=notice)
 
 
 @bp.get("/embed/picker/uploads")
@@ -144,7 +144,7 @@ def uploads():
 # -- helpers -----------------------------------------------------------------------------------------
 
 
-def services_rows(ctx: PickerContext) -> list[services.UploadRow]:
+def _rows(ctx: PickerContext) -> list[services.UploadRow]:
     return [services.UploadRow(u) for u in services.member_uploads(db.session(), ctx.hub, ctx.user)]
 
 

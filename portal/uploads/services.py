@@ -222,15 +222,14 @@ def check(db: Session, ctx: PickerContext, sample: FileSample, operator_max_mb: 
     if not result.ok:
         raise UploadRefused(result.message or f"{name} cannot be uploaded.", code=str(result.problem or "type"))
     assert result.media_type is not None
-    media_type = _LIBRARY_TYPES[result.media_type]
-    resume = _resumable(db, ctx, FileSample(name, sample.size, sample.head, sample.tail))
+    cleaned = FileSample(name, sample.size, sample.head, sample.tail)
     return Checked(
-        FileSample(name, sample.size, sample.head, sample.tail),
+        cleaned,
         result,
-        media_type,
+        _LIBRARY_TYPES[result.media_type],
         result.spherical.pre_tick,
         result.spherical.verdict.value,
-        resume,
+        _resumable(db, ctx, cleaned),
     )
 
 

@@ -265,7 +265,21 @@ function setUp(panel) {
       await pump.start();
     } catch (error) {
       if (error && error.code === "CANCELLED") return;
-      setState(item, "failed", `${item.file.name} stopped: ${error.message} Choose the same file again to go on from where it stopped.`);
+      if (error && error.retryable === false) {
+        // Kaltura said no for good (a file type the account refuses, ...): going on later cannot
+        // help, so the upload token and the empty entry go now and nothing is left behind.
+        await fetch(`${panel.dataset.uploadsUrl}/${encodeURIComponent(item.uploadId)}/cancel`, {
+          method: "POST", headers: headers(), credentials: "omit",
+        }).catch(() => null);
+        const why = error.code === "UPLOAD_TOKEN_FILE_TYPE_RESTRICTED_FOR_UPLOAD"
+          ? "this Kaltura account does not accept files of this type. Convert it to another format or ask a hub admin."
+          : `${error.message} (${error.code}).`;
+        setState(item, "failed", `Kaltura refused ${item.file.name}: ${why} Nothing of it was left in Kaltura.`);
+      } else {
+        setState(item, "failed", `${item.file.name} stopped: ${error.message} Choose the same file again to go on from where it stopped.`);
+      }
+      item.remove.textContent = "Remove";
+      item.remove.setAttribute("aria-label", `Remove ${item.file.name} from the queue`);
       refreshList();
       return;
     }

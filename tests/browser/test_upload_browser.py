@@ -189,3 +189,38 @@ def test_a_refused_file_gets_its_message_while_the_others_upload(page, db, sandb
     assert db.scalar(sa.select(LibraryItem)).entry_id == uploads[0].entry_id
     assert refused.get_attribute("data-state") == "refused"  # still there, with its message
     assert "minutes.pdf is a PDF document" in refused.inner_text()
+
+
+def test_kaltura_refusing_the_file_type_mid_upload_leaves_nothing_behind(page, db, sandbox, setup, tmp_path):  # type: ignore[no-untyped-def]  # noqa: F811
+    from tests.unit.uploads import media_files as m
+
+    photo = tmp_path / "scan.jpg"
+    photo.write_bytes(m.jpeg(64, 48))
+    frame = _open(page, setup())
+    frame.locator("#picker-upload[data-ready]").wait_for(timeout=10000)
+    frame.get_by_label("Choose files").set_input_files(str(photo))
+    frame.locator(".upload-item .upload-status", has_text="ready to upload").wait_for(timeout=15000)
+    sandbox.control(
+        "fault",
+        action="uploadToken.upload",
+        count=1,
+        kind="api_error",
+        code="UPLOAD_TOKEN_FILE_TYPE_RESTRICTED_FOR_UPLOAD",
+    )
+
+    frame.get_by_role("button", name=UPLOAD).click()
+
+    message = "Kaltura refused scan.jpg: this Kaltura account does not accept files of this type."
+    frame.locator(".upload-item .upload-status", has_text=message).wait_for(timeout=15000)
+    frame.locator('#picker-uploads [data-state="cancelled"]').wait_for(timeout=10000)
+    db.expire_all()
+    upload = db.scalar(sa.select(Upload))
+    assert upload.state is UploadState.CANCELLED
+    assert _admin(sandbox, "media", "get", {"entryId": upload.entry_id}).get("code") == "ENTRY_ID_NOT_FOUND"
+    tokens = _admin(
+        sandbox,
+        "uploadToken",
+        "list",
+        {"filter": {"objectType": "KalturaUploadTokenFilter", "idEqual": upload.upload_token_id}},
+    )
+    assert tokens.get("objects") == []
