@@ -175,12 +175,30 @@ def _check_common(config: dict[str, Any]) -> None:
             f"PORTAL_PICKER_KALTURA_BUDGET must be more than 0 and at most 60 seconds (gunicorn's worker timeout "
             f"is 75), not {config['PICKER_KALTURA_BUDGET']!r}."
         )
+    _check_upload_plan(config)
     timeout = float(config["KALTURA_TIMEOUT"])
     if not 0 < timeout <= CHECK_BUDGET:
         # One call must fit in the connection test's budget, which fits in gunicorn's worker timeout.
         raise ConfigError(
             f"PORTAL_KALTURA_TIMEOUT must be more than 0 and at most {CHECK_BUDGET:g} seconds, "
             f"not {config['KALTURA_TIMEOUT']!r}."
+        )
+
+
+def _check_upload_plan(config: dict[str, Any]) -> None:
+    """The upload plan's bounds, as static/js/chunk_pump.js accepts them (1 to 8 chunks in flight,
+    the first chunk within the adapted size's bounds)."""
+    if not 1 <= int(config["UPLOAD_PARALLELISM"]) <= 8:
+        raise ConfigError(f"PORTAL_UPLOAD_PARALLELISM must be 1 to 8, not {config['UPLOAD_PARALLELISM']!r}.")
+    low, first, high = (
+        int(config["UPLOAD_MIN_CHUNK_BYTES"]),
+        int(config["UPLOAD_CHUNK_BYTES"]),
+        int(config["UPLOAD_MAX_CHUNK_BYTES"]),
+    )
+    if not 64 * 1024 <= low <= first <= high:
+        raise ConfigError(
+            "PORTAL_UPLOAD_MIN_CHUNK_BYTES (at least 65536) ≤ PORTAL_UPLOAD_CHUNK_BYTES ≤ "
+            f"PORTAL_UPLOAD_MAX_CHUNK_BYTES must hold, not {low} ≤ {first} ≤ {high}."
         )
 
 
