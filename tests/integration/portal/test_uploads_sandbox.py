@@ -485,3 +485,17 @@ def test_another_member_cannot_touch_an_upload(app, client, bearer, embedding, k
         assert response.status_code == 404, action
     assert "mine.mp4" not in _list(client, other)
     assert len(kaltura.uploads_of()) == 1
+
+
+def test_a_lost_media_add_answer_never_makes_a_second_entry(client, bearer, sandbox, kaltura):  # type: ignore[no-untyped-def]
+    data = us.plain_mp4(1 * MB)
+    sandbox.control("fault", action="media.add", count=1, kind="drop_after")  # the entry is made, the answer lost
+
+    answer = _plan(client, bearer, "lost.mp4", data)
+    again = _plan(client, bearer, "lost.mp4", data)  # and the browser asks again, as after a lost answer
+
+    assert again["uploadId"] == answer["uploadId"] and again["plan"]["entryId"] == answer["plan"]["entryId"]
+    assert sandbox.calls().get("media.add") == 1
+    us.Driver(again["plan"], data).run()
+    [entry] = kaltura.uploads_of()
+    assert entry["id"] == answer["plan"]["entryId"] and kaltura.flavor_sizes(entry["id"]) == [len(data)]
