@@ -15,8 +15,7 @@ from pathlib import Path
 from bench.figures import Figure, table, write_results
 
 # Each module has collect(quick: bool) -> list[Figure]; the order is the table's order.
-# "upload" (bench_upload.py, issue 12) joins here when it lands.
-MODULES = ("gateway", "picker", "load")
+MODULES = ("gateway", "picker", "upload", "load")
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 

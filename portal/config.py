@@ -82,6 +82,19 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # included), so a slow Kaltura answers with the picker's error state instead of holding a
         # worker; well inside gunicorn's worker timeout (gunicorn.conf.py).
         "PICKER_KALTURA_BUDGET": 15.0,
+        # Uploads from the picker (issue 12). The operator's maximum file size in MB: a hub admin may
+        # set a lower limit on the hub's Embedding tab, never a higher one.
+        "UPLOAD_MAX_MB": 20480,
+        # The upload plan the browser gets: first chunk size (the chunk pump adapts it within its
+        # bounds), chunks in flight, and how long the browser's upload session lives (it asks for a
+        # fresh one when Kaltura says it expired).
+        "UPLOAD_CHUNK_BYTES": 8 * 1024 * 1024,
+        "UPLOAD_MIN_CHUNK_BYTES": 1024 * 1024,
+        "UPLOAD_MAX_CHUNK_BYTES": 64 * 1024 * 1024,
+        "UPLOAD_PARALLELISM": 4,
+        "UPLOAD_SESSION_SECONDS": 3600,
+        # An upload whose bytes have not moved in Kaltura for this long is shown as interrupted.
+        "UPLOAD_STALL_SECONDS": 20,
     }
 
 
@@ -148,7 +161,7 @@ def _check_common(config: dict[str, Any]) -> None:
     if str(config["LOG_LEVEL"]).upper() not in LOG_LEVELS:
         raise ConfigError(f"PORTAL_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {config['LOG_LEVEL']!r}.")
     config["LOG_LEVEL"] = str(config["LOG_LEVEL"]).upper()
-    for name in ("KALTURA_CHECKS_PER_HUB", "KALTURA_CHECKS_PER_USER"):
+    for name in ("KALTURA_CHECKS_PER_HUB", "KALTURA_CHECKS_PER_USER", "UPLOAD_MAX_MB", "UPLOAD_SESSION_SECONDS"):
         if int(config[name]) < 1:
             raise ConfigError(f"PORTAL_{name} must be at least 1, not {config[name]!r}.")
     if int(config["AUDIT_ANONYMOUS_BUDGET"]) < 0:
@@ -162,12 +175,30 @@ def _check_common(config: dict[str, Any]) -> None:
             f"PORTAL_PICKER_KALTURA_BUDGET must be more than 0 and at most 60 seconds (gunicorn's worker timeout "
             f"is 75), not {config['PICKER_KALTURA_BUDGET']!r}."
         )
+    _check_upload_plan(config)
     timeout = float(config["KALTURA_TIMEOUT"])
     if not 0 < timeout <= CHECK_BUDGET:
         # One call must fit in the connection test's budget, which fits in gunicorn's worker timeout.
         raise ConfigError(
             f"PORTAL_KALTURA_TIMEOUT must be more than 0 and at most {CHECK_BUDGET:g} seconds, "
             f"not {config['KALTURA_TIMEOUT']!r}."
+        )
+
+
+def _check_upload_plan(config: dict[str, Any]) -> None:
+    """The upload plan's bounds, as static/js/chunk_pump.js accepts them (1 to 8 chunks in flight,
+    the first chunk within the adapted size's bounds)."""
+    if not 1 <= int(config["UPLOAD_PARALLELISM"]) <= 8:
+        raise ConfigError(f"PORTAL_UPLOAD_PARALLELISM must be 1 to 8, not {config['UPLOAD_PARALLELISM']!r}.")
+    low, first, high = (
+        int(config["UPLOAD_MIN_CHUNK_BYTES"]),
+        int(config["UPLOAD_CHUNK_BYTES"]),
+        int(config["UPLOAD_MAX_CHUNK_BYTES"]),
+    )
+    if not 64 * 1024 <= low <= first <= high:
+        raise ConfigError(
+            "PORTAL_UPLOAD_MIN_CHUNK_BYTES (at least 65536) ≤ PORTAL_UPLOAD_CHUNK_BYTES ≤ "
+            f"PORTAL_UPLOAD_MAX_CHUNK_BYTES must hold, not {low} ≤ {first} ≤ {high}."
         )
 
 

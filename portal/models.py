@@ -281,6 +281,9 @@ class EmbedSettings(Base):
     jwks_error: Mapped[str | None] = mapped_column(sa.String(300))
     # A launch naming someone who is not yet a member adds them as a participant (audited).
     auto_add_participants: Mapped[bool] = mapped_column(default=True)
+    # The largest file a member may upload through the picker, in MB (issue 12); None: the
+    # operator's maximum (PORTAL_UPLOAD_MAX_MB), which also bounds this value.
+    upload_max_mb: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -408,3 +411,63 @@ class KalturaIdentity(Base):
 
     hub: Mapped[Hub] = relationship()
     user: Mapped[User] = relationship()
+
+
+# -- Uploads from the picker (issue 12) ----------------------------------------------------------------
+
+
+class UploadState(enum.StrEnum):
+    """Where an upload is, as the portal last learned it from Kaltura."""
+
+    UPLOADING = "uploading"  # prepared; the browser sends chunks (or stopped: "interrupted")
+    PROCESSING = "processing"  # every byte is in Kaltura; it is converting
+    READY = "ready"  # READY in Kaltura and an item of the hub's library
+    FAILED = "failed"  # Kaltura refused or could not convert it (``error`` says why)
+    CANCELLED = "cancelled"  # the member cancelled; token and empty entry deleted
+
+
+class Upload(Base):
+    """One file a member uploads to their Kaltura account through a hub's picker.
+
+    ``reference_id`` is the entry's Kaltura ``referenceId``: a retried prepare finds the entry it
+    made even if the answer to ``media.add`` was lost. ``fingerprint`` (SHA-256 of the file's first
+    bytes) with the name and size recognises the same file chosen again, to resume it.
+    """
+
+    __tablename__ = "uploads"
+    __table_args__ = (sa.Index("ix_uploads_hub_user_state", "hub_id", "user_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    reference_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    hub_id: Mapped[int] = mapped_column(sa.ForeignKey("hubs.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    kaltura_user_id: Mapped[str] = mapped_column(sa.String(320))
+    file_name: Mapped[str] = mapped_column(sa.String(255))
+    file_size: Mapped[int] = mapped_column(sa.BigInteger)
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    media_type: Mapped[LibraryMediaType] = mapped_column(_enum(LibraryMediaType, "upload_media_type"))
+    format_label: Mapped[str] = mapped_column(sa.String(60), default="")
+    name: Mapped[str] = mapped_column(sa.String(255))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    tags: Mapped[str] = mapped_column(sa.String(1000), default="")
+    is_360: Mapped[bool] = mapped_column(default=False)
+    upload_token_id: Mapped[str | None] = mapped_column(sa.String(64))
+    entry_id: Mapped[str | None] = mapped_column(sa.String(40), index=True)
+    state: Mapped[UploadState] = mapped_column(_enum(UploadState, "upload_state"), default=UploadState.UPLOADING)
+    error: Mapped[str | None] = mapped_column(sa.String(500))
+    uploaded_bytes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    flavors_ready: Mapped[int] = mapped_column(default=0)
+    flavors_total: Mapped[int] = mapped_column(default=0)
+    library_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("library_items.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    hub: Mapped[Hub] = relationship()
+    user: Mapped[User] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (UploadState.UPLOADING, UploadState.PROCESSING)

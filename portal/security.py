@@ -123,7 +123,7 @@ def content_security_policy(
             "style-src 'self'",
             "img-src 'self' data:" + (f" {extra['img-src']}" if "img-src" in extra else ""),
             "media-src 'self'" + (f" {extra['media-src']}" if "media-src" in extra else ""),
-            "connect-src 'self'",
+            "connect-src 'self'" + (f" {extra['connect-src']}" if "connect-src" in extra else ""),
             "object-src 'none'",
             "base-uri 'none'",
             "form-action 'self'",

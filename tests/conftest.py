@@ -125,6 +125,7 @@ SECURITY_SUITE = (
     "tests/functional/test_csrf.py",
     # ...and picker routes take only the Bearer header (no cookie, query-string or form credential).
     "tests/functional/test_picker_session.py",
+    "tests/functional/test_upload_routes.py",  # the upload routes likewise (issue 12)
     # Framing: frame-ancestors exactly the hub's origins, 'none' elsewhere; a stranger cannot frame.
     "tests/functional/test_picker_headers.py",
     "tests/browser/test_picker_browser.py::test_a_host_not_in_the_list_cannot_frame_the_picker",

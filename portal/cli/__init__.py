@@ -15,7 +15,7 @@ def main() -> None:
 
 def register(app: Flask) -> None:
     """Add every `portal` command to the app's CLI."""
-    from portal.cli import audit, core, embed, kaltura, library
+    from portal.cli import audit, core, embed, kaltura, library, uploads
 
     for command in (
         core.migrate,
@@ -28,5 +28,6 @@ def register(app: Flask) -> None:
         audit.audit,
         embed.embed,
         library.library,
+        uploads.uploads,
     ):
         app.cli.add_command(command)

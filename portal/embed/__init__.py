@@ -24,4 +24,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(settings_bp)
 
 
-from portal.embed import settings_views, views  # noqa: E402,F401  (registers the routes)
+from portal.embed import settings_views, upload_views, views  # noqa: E402,F401  (registers the routes)

@@ -95,4 +95,5 @@ def allow_kaltura_media(service_url: str | None) -> None:
     """Let the page load images and media from the hub's Kaltura hosts (CSP ``img-src``/``media-src``)."""
     sources = media_origins(service_url)
     if sources:
-        g.csp_sources = {"img-src": sources, "media-src": sources}
+        # connect-src: the upload panel's chunks go from the browser straight to the hub's Kaltura API.
+        g.csp_sources = {"img-src": sources, "media-src": sources, "connect-src": sources[:1]}

@@ -13,3 +13,7 @@ class JwksForm(FlaskForm):
 
 class AutoAddForm(FlaskForm):
     auto_add = BooleanField("Add the named person to this hub as a participant on their first launch")
+
+
+class UploadLimitForm(FlaskForm):
+    upload_max_mb = StringField("Largest file members may upload, in MB", validators=[Length(max=12)])

@@ -15,7 +15,7 @@ from portal import db, registry
 from portal.accounts.forms import EmptyForm
 from portal.embed import jwks, services
 from portal.embed import settings_bp as bp
-from portal.embed.forms import AutoAddForm, JwksForm, OriginForm
+from portal.embed.forms import AutoAddForm, JwksForm, OriginForm, UploadLimitForm
 from portal.embed.launch import HS256, MAX_LIFETIME
 from portal.htmx import render
 from portal.security import HubAccess, Need, hub_access
@@ -150,6 +150,33 @@ def set_auto_add(slug: str):
     return redirect(url_for("embedding.settings", slug=slug), 303)
 
 
+@bp.post(URL + "/uploads")
+@login_required
+def set_upload_limit(slug: str):
+    """The largest file members may upload through the picker (bounded by the operator's maximum)."""
+    from portal.uploads import services as upload_services
+
+    access = hub_access(db.session(), current_user, slug, Need.MANAGE)
+    form = UploadLimitForm()
+    if form.validate_on_submit():
+        try:
+            value = upload_services.parse_limit(form.upload_max_mb.data, current_app.config["UPLOAD_MAX_MB"])
+        except FieldError as error:
+            form.upload_max_mb.errors = [*form.upload_max_mb.errors, error.message]
+        else:
+            upload_services.set_limit(
+                db.session(), hub=access.hub, value=value, actor=current_user, request_id=g.request_id
+            )
+            flash(
+                f"Members may now upload files up to {value:,} MB."
+                if value
+                else "Uploads now take the portal's maximum.",
+                "success",
+            )
+            return redirect(url_for("embedding.settings", slug=slug), 303)
+    return _page(access, upload_form=form, status=422)
+
+
 def _grace() -> timedelta:
     return timedelta(hours=current_app.config["EMBED_SECRET_GRACE_HOURS"])
 
@@ -162,7 +189,10 @@ def _page(
     created: services.NewSecret | None = None,
     error: str | None = None,
     status: int = 200,
+    upload_form: UploadLimitForm | None = None,
 ):
+    from portal.uploads.services import limit_mb
+
     settings = services.settings_of(db.session(), access.hub)
     now = datetime.now(UTC)
     previous_valid = bool(
@@ -190,4 +220,8 @@ def _page(
         max_lifetime=MAX_LIFETIME,
         algorithm=HS256,
         launch_url=url_for("embed.launch", _external=True),
+        upload_form=upload_form
+        or UploadLimitForm(formdata=None, upload_max_mb=str(settings.upload_max_mb or "") if settings else ""),
+        upload_max_mb=current_app.config["UPLOAD_MAX_MB"],
+        upload_limit_mb=limit_mb(settings, current_app.config["UPLOAD_MAX_MB"]),
     )

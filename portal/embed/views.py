@@ -27,10 +27,20 @@ from portal.embed.launch import LaunchContext, LaunchRefused, own_launch_key, ve
 from portal.embed.origins import canonical_origin
 from portal.embed.services import allowed_origins, jwks_key_set, launch_secrets
 from portal.embed.sessions import PickerContext
+from portal.embed.upload_views import JSON_ENDPOINTS, json_error
 from portal.extensions import csrf, limiter
 from portal.validation import FieldError
 
 TEMPLATE = "picker/picker.html"
+#: Routes answering a block of the picker page; a refusal is the ``session_error`` block.
+FRAGMENT_ENDPOINTS = (
+    "embed.media",
+    "embed.preview",
+    "embed.import_items",
+    "embed.uploads",
+    "embed.upload_finish",
+    "embed.upload_cancel",
+)
 
 csrf.exempt(bp)
 
@@ -81,7 +91,9 @@ def launch():
     allow_picker_framing(context)
     wanted = picker.Browse()
     result = picker.browse(session, registry.kaltura(), registry.vault(), context, wanted)
-    return render_template(TEMPLATE, picker_token=token, ctx=context, result=result, **_controls(wanted)), 200
+    return render_template(
+        TEMPLATE, picker_token=token, ctx=context, result=result, upload=_upload_panel(context), **_controls(wanted)
+    ), 200
 
 
 @bp.get("/embed/picker")
@@ -143,7 +155,9 @@ def _http_error(error: HTTPException):
     """Picker errors are picker pages: no site chrome, no CSRF token, so no cookie."""
     if error.code is None or error.code < 400:
         return error
-    if request.endpoint in ("embed.media", "embed.preview", "embed.import_items"):
+    if request.endpoint in JSON_ENDPOINTS:
+        return json_error(error.code)
+    if request.endpoint in FRAGMENT_ENDPOINTS:
         return _fragment("session_error", status=error.code, code=error.code)
     return _page("embed/refused.html", status=error.code, category="error", code=error.code)
 
@@ -151,7 +165,9 @@ def _http_error(error: HTTPException):
 @bp.errorhandler(Exception)
 def _unexpected(error: Exception):
     current_app.logger.exception("picker error", extra={"request_id": g.get("request_id")})
-    if request.endpoint in ("embed.media", "embed.preview", "embed.import_items"):
+    if request.endpoint in JSON_ENDPOINTS:
+        return json_error(500)
+    if request.endpoint in FRAGMENT_ENDPOINTS:
         return _fragment("session_error", status=500, code=500)
     return _page("embed/refused.html", status=500, category="error", code=500)
 
@@ -204,6 +220,15 @@ def _refused(refused: LaunchRefused) -> Response:
         elif origin and origin == own_origin():
             g.frame_ancestors = "'self'"
     return _page("embed/refused.html", status=refused.category.status, category=refused.category.value)
+
+
+def _upload_panel(context: PickerContext) -> dict[str, Any]:
+    """What the upload panel says about limits and formats."""
+    from portal.uploads import services as upload_services
+    from portal.uploads.sniff import HEAD_BYTES, TAIL_BYTES, allowed_summary
+
+    limit = upload_services.limit_mb(context.settings, current_app.config["UPLOAD_MAX_MB"])
+    return {"limit_mb": limit, "allowed": allowed_summary(), "head_bytes": HEAD_BYTES, "tail_bytes": TAIL_BYTES}
 
 
 def _controls(wanted: picker.Browse) -> dict[str, Any]:

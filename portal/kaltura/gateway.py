@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from portal.kaltura.client import KalturaClient, RetryPolicy, Timeouts
+from portal.kaltura.client import Call, KalturaClient, RetryPolicy, Timeouts
 from portal.kaltura.errors import KalturaApiError, KalturaUnavailable
 from portal.kaltura.media import (
     BROWSE_STATUSES,
@@ -59,6 +59,7 @@ from portal.kaltura.types import (
     SessionType,
     as_int,
 )
+from portal.kaltura.uploads import ALL_ENTRY_STATUSES, EntryProgress, UploadToken
 from portal.kaltura.vault import SealedToken, TokenVault
 
 MAX_PAGE_SIZE = 500  # Kaltura clamps pageSize to [0, 500] (reference §4.1)
@@ -577,3 +578,236 @@ class KalturaGateway:
             width=flavor.width,
             height=flavor.height,
         )
+
+    # --- uploads (issue 12): prepared here, bytes from the browser, progress read back -------------
+    # All as the member's USER session from the client token: Kaltura makes the session's user the
+    # owner of the upload token and the entry, and shows a user only their own tokens (§6.1).
+    # Calls that create something are sent once (never retried blindly); the caller makes them
+    # idempotent (the entry's referenceId).
+
+    def add_upload_token(
+        self, service_url: str | ServiceUrl, token: TokenRef, user_id: str, *, file_name: str, file_size: int
+    ) -> UploadToken:
+        """``uploadToken.add`` with the file's name (its extension tells Kaltura the type) and size."""
+        params = {
+            "uploadToken": {"objectType": "KalturaUploadToken", "fileName": file_name, "fileSize": int(file_size)}
+        }
+        answer = self._user_call(service_url, token, user_id, "uploadToken", "add", params, retry=False)
+        return self._token(answer, "uploadToken.add")
+
+    def get_upload_token(
+        self, service_url: str | ServiceUrl, token: TokenRef, user_id: str, upload_token_id: str
+    ) -> UploadToken | None:
+        """``uploadToken.get``; ``None`` when Kaltura no longer has it (deleted, or not this user's)."""
+        try:
+            answer = self._user_call(
+                service_url, token, user_id, "uploadToken", "get", {"uploadTokenId": upload_token_id}
+            )
+        except KalturaApiError as error:
+            if error.is_not_found:
+                return None
+            raise
+        return self._token(answer, "uploadToken.get")
+
+    def upload_tokens(
+        self, service_url: str | ServiceUrl, token: TokenRef, user_id: str, upload_token_ids: Sequence[str]
+    ) -> dict[str, UploadToken]:
+        """Several upload tokens with one ``uploadToken.list(idIn)``, by id; missing ones are left out."""
+        wanted = list(dict.fromkeys(upload_token_ids))[:MAX_PAGE_SIZE]
+        if not wanted:
+            return {}
+        params = {
+            "filter": {"objectType": "KalturaUploadTokenFilter", "idIn": ",".join(wanted)},
+            "pager": {"objectType": "KalturaFilterPager", "pageSize": len(wanted), "pageIndex": 1},
+        }
+        answer = self._user_call(service_url, token, user_id, "uploadToken", "list", params)
+        objects = answer.get("objects") if isinstance(answer, dict) else None
+        found = [UploadToken.from_kaltura(item) for item in objects or () if isinstance(item, dict)]
+        return {t.id: t for t in found if t.id}
+
+    def delete_upload_token(
+        self, service_url: str | ServiceUrl, token: TokenRef, user_id: str, upload_token_id: str
+    ) -> bool:
+        """``uploadToken.delete``; ``False`` when it was already gone."""
+        try:
+            self._user_call(
+                service_url, token, user_id, "uploadToken", "delete", {"uploadTokenId": upload_token_id}, retry=True
+            )
+        except KalturaApiError as error:
+            if error.is_not_found:
+                return False
+            raise
+        return True
+
+    def add_media_entry(
+        self,
+        service_url: str | ServiceUrl,
+        token: TokenRef,
+        user_id: str,
+        *,
+        name: str,
+        media_type: MediaType | int,
+        reference_id: str,
+        description: str = "",
+        tags: Sequence[str] = (),
+    ) -> MediaEntry:
+        """``media.add``: an entry without content yet (NO_CONTENT), owned by ``user_id``.
+
+        ``reference_id`` ties it to the portal's upload record: :meth:`entry_by_reference` finds it
+        again after a lost answer, so a retried prepare never makes a second entry.
+        """
+        entry = {
+            "objectType": "KalturaMediaEntry",
+            "name": name,
+            "description": description or None,
+            "tags": ",".join(tags) or None,
+            "mediaType": int(media_type),
+            "referenceId": reference_id,
+        }
+        answer = self._user_call(service_url, token, user_id, "media", "add", {"entry": entry}, retry=False)
+        if not isinstance(answer, dict):
+            raise KalturaUnavailable("invalid_body", "media.add returned no entry", call="media.add")
+        return MediaEntry.from_kaltura(answer)
+
+    def entry_by_reference(
+        self, service_url: str | ServiceUrl, token: TokenRef, user_id: str, reference_id: str
+    ) -> MediaEntry | None:
+        """The member's entry with this ``referenceId`` in any status, or ``None``."""
+        params = {
+            "filter": {
+                "objectType": "KalturaMediaEntryFilter",
+                "referenceIdEqual": reference_id,
+                "userIdEqual": user_id,
+                "statusIn": ",".join(str(int(s)) for s in ALL_ENTRY_STATUSES),
+            },
+            "pager": {"objectType": "KalturaFilterPager", "pageSize": 1, "pageIndex": 1},
+        }
+        answer = self._user_call(service_url, token, user_id, "media", "list", params)
+        objects = answer.get("objects") if isinstance(answer, dict) else None
+        for item in objects or ():
+            if isinstance(item, dict):
+                return MediaEntry.from_kaltura(item)
+        return None
+
+    def attach_upload(
+        self, service_url: str | ServiceUrl, token: TokenRef, user_id: str, entry_id: str, upload_token_id: str
+    ) -> MediaEntry:
+        """``media.addContent`` with an uploaded-file token resource. Before the upload is complete
+        the entry waits in IMPORT and Kaltura starts processing when the last byte arrives (§6.3)."""
+        params = {
+            "entryId": entry_id,
+            "resource": {"objectType": "KalturaUploadedFileTokenResource", "token": upload_token_id},
+        }
+        answer = self._user_call(service_url, token, user_id, "media", "addContent", params, retry=False)
+        if not isinstance(answer, dict):
+            raise KalturaUnavailable("invalid_body", "media.addContent returned no entry", call="media.addContent")
+        return MediaEntry.from_kaltura(answer)
+
+    def delete_entry(self, service_url: str | ServiceUrl, token: TokenRef, user_id: str, entry_id: str) -> bool:
+        """``media.delete`` of the member's own entry; ``False`` when it was already gone."""
+        try:
+            self._user_call(service_url, token, user_id, "media", "delete", {"entryId": entry_id}, retry=True)
+        except KalturaApiError as error:
+            if error.is_not_found:
+                return False
+            raise
+        return True
+
+    def entries_progress(
+        self, service_url: str | ServiceUrl, token: TokenRef, user_id: str, entry_ids: Sequence[str]
+    ) -> dict[str, EntryProgress]:
+        """Status and flavors of several entries in one request: a multirequest of ``media.list(idIn)``
+        and ``flavorAsset.list(entryIdIn)`` (the filter Kaltura requires for listing flavors, §6.3).
+        Entries Kaltura no longer has are left out."""
+        wanted = list(dict.fromkeys(entry_ids))[:MAX_PAGE_SIZE]
+        if not wanted:
+            return {}
+        ids = ",".join(wanted)
+        calls = [
+            Call(
+                "media",
+                "list",
+                {
+                    "filter": {
+                        "objectType": "KalturaMediaEntryFilter",
+                        "idIn": ids,
+                        "statusIn": ",".join(str(int(s)) for s in ALL_ENTRY_STATUSES),
+                    },
+                    "pager": {"objectType": "KalturaFilterPager", "pageSize": len(wanted), "pageIndex": 1},
+                },
+            ),
+            Call(
+                "flavorAsset",
+                "list",
+                {
+                    "filter": {"objectType": "KalturaFlavorAssetFilter", "entryIdIn": ids},
+                    "pager": {"objectType": "KalturaFilterPager", "pageSize": MAX_PAGE_SIZE, "pageIndex": 1},
+                },
+            ),
+        ]
+        target = self._target(service_url)
+
+        def operation(ks: str) -> list[Any]:
+            answers = self.client.multirequest(target, calls, ks=ks, retry=True)
+            for answer in answers:
+                if isinstance(answer, KalturaApiError) and answer.is_invalid_session:
+                    raise answer  # the session manager re-mints once and retries
+            return answers
+
+        entries_answer, flavors_answer = self.sessions.run(
+            target, self._unsealed(token), user_id, SessionType.USER, operation
+        )
+        if isinstance(entries_answer, KalturaApiError):
+            raise entries_answer
+        entries = [
+            MediaEntry.from_kaltura(item)
+            for item in (entries_answer.get("objects") if isinstance(entries_answer, dict) else None) or ()
+            if isinstance(item, dict)
+        ]
+        flavors: list[FlavorAsset] = []
+        if isinstance(flavors_answer, dict):
+            flavors = [FlavorAsset.from_kaltura(i) for i in flavors_answer.get("objects") or () if isinstance(i, dict)]
+        return {
+            entry.id: EntryProgress(entry, tuple(f for f in flavors if f.entry_id == entry.id)) for entry in entries
+        }
+
+    def upload_session(
+        self, service_url: str | ServiceUrl, token: TokenRef, user_id: str, *, expiry: int
+    ) -> SessionInfo:
+        """A USER session for ``user_id`` that the browser may hold while it sends one file's chunks.
+
+        Minted for it alone (two calls), never the cached session, and short-lived: a leaked copy is
+        worth little and soon nothing. ``uploadToken.upload`` needs nothing more than a USER session
+        of the token's owner (§6.1). Privileges such as ``edit:<entryId>`` cannot narrow it further:
+        ``appToken.startSession`` silently drops every server-reserved privilege the App Token does
+        not already carry with ``*`` (§2.3.2), and the member owns the entry anyway.
+        """
+        return mint_session(
+            self.client,
+            self._target(service_url),
+            self._unsealed(token),
+            user_id,
+            session_type=SessionType.USER,
+            expiry=expiry,
+        )
+
+    def _user_call(
+        self,
+        service_url: str | ServiceUrl,
+        token: TokenRef,
+        user_id: str,
+        service: str,
+        action: str,
+        params: Mapping[str, Any],
+        *,
+        retry: bool | None = None,
+    ) -> Any:
+        return self.call(
+            service_url, token, service, action, params, user_id=user_id, session_type=SessionType.USER, retry=retry
+        )
+
+    @staticmethod
+    def _token(answer: Any, call: str) -> UploadToken:
+        if not isinstance(answer, dict) or not answer.get("id"):
+            raise KalturaUnavailable("invalid_body", f"{call} returned no upload token", call=call)
+        return UploadToken.from_kaltura(answer)

@@ -40,6 +40,17 @@
     }
   }
 
+  // The upload panel (uploads.js, a module) sends its own requests with fetch: it gets the header
+  // from here rather than the token itself.
+  window.kalturaPicker = Object.freeze({
+    authorize: function (headers) {
+      headers = headers || {};
+      headers["Authorization"] = "Bearer " + token;
+      return headers;
+    },
+    announce: announce
+  });
+
   // -- the bearer header -------------------------------------------------------------------------
   document.addEventListener("htmx:configRequest", function (event) {
     var path = event.detail.path || "";
@@ -256,16 +267,18 @@
       }
     }
     if (target.id === "picker-preview") $("picker-preview-panel").classList.add("is-open");
-    var result = $("picker-import-result");
-    if (result && result.hasAttribute("data-picked")) {
+    // A pick, or an upload that became ready in the library: the host gets the same message.
+    document.querySelectorAll("[data-picked]").forEach(function (result) {
       var message = JSON.parse(result.getAttribute("data-picked"));
       result.removeAttribute("data-picked");
       if (message && message.type === "kaltura-hub-portal:picked" && message.hub === hub) {
         postToHost(message);
-        clearSelection(true);
-        announce(result.textContent.trim());
+        if (result.id === "picker-import-result") {
+          clearSelection(true);
+          announce(result.textContent.trim());
+        }
       }
-    }
+    });
   });
 
   // -- a session that ended ------------------------------------------------------------------------

@@ -87,6 +87,14 @@ MATRIX = {
     "embed.media": {"GET": (None, dict.fromkeys(ROLES, 401))},
     "embed.preview": {"GET": (None, dict.fromkeys(ROLES, 401))},
     "embed.import_items": {"POST": ({"entry_id": "0_abcd1234"}, dict.fromkeys(ROLES, 401))},
+    # Uploads (issue 12): picker routes too, Bearer only. Which member's upload an id names is
+    # checked after that (tests/integration/portal/test_uploads_sandbox.py: another member gets 404).
+    "embed.upload_check": {"POST": ({"file_name": "a.jpg", "file_size": "10"}, dict.fromkeys(ROLES, 401))},
+    "embed.upload_prepare": {"POST": ({"file_name": "a.jpg", "file_size": "10"}, dict.fromkeys(ROLES, 401))},
+    "embed.uploads": {"GET": (None, dict.fromkeys(ROLES, 401))},
+    "embed.upload_session": {"POST": ({}, dict.fromkeys(ROLES, 401))},
+    "embed.upload_finish": {"POST": ({}, dict.fromkeys(ROLES, 401))},
+    "embed.upload_cancel": {"POST": ({}, dict.fromkeys(ROLES, 401))},
     "embedding.settings": {"GET": (None, SETTINGS_PAGE)},
     "embedding.add_origin": {"POST": ({"origin": "https://other.example.org"}, ADMIN_ACTION)},
     "embedding.remove_origin": {"POST": ({"origin": "https://lms.example.org"}, ADMIN_ACTION)},
@@ -108,6 +116,7 @@ MATRIX = {
         "GET": (None, SUPPORT_PAGE),
         "POST": ({"email": "sam.new@northwind.example"}, {**SUPPORT_PAGE, "support": 303}),
     },
+    "embedding.set_upload_limit": {"POST": ({"upload_max_mb": "2048"}, ADMIN_ACTION)},
     "library.index": {"GET": (None, HUB_PAGE)},
     "library.item": {"GET": (None, HUB_PAGE)},
     # Members open the picker; support reads the library but is not a member.
@@ -231,6 +240,7 @@ def world(app, db, demo):  # type: ignore[no-untyped-def]
         "entry_id": "0_abcd1234",
         "item_id": item.id,
         "user_id": sam.id,
+        "upload_id": "0" * 32,
     }
 
 

@@ -23,6 +23,12 @@ EXEMPT: dict[str, str] = {
     # Picker routes take only an Authorization: Bearer header, which a browser never adds to a
     # forged cross-site request, and refuse cookies (tests/functional/test_picker_session.py).
     "embed.import_items": "authenticated by the picker's Bearer header only",
+    # The upload routes (issue 12) are picker routes: the same Bearer header, no cookie.
+    "embed.upload_check": "authenticated by the picker's Bearer header only",
+    "embed.upload_prepare": "authenticated by the picker's Bearer header only",
+    "embed.upload_session": "authenticated by the picker's Bearer header only",
+    "embed.upload_finish": "authenticated by the picker's Bearer header only",
+    "embed.upload_cancel": "authenticated by the picker's Bearer header only",
 }
 
 

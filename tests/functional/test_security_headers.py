@@ -10,7 +10,14 @@ from flask import url_for
 from tests.helpers import sign_in
 
 IGNORED = {"static"}
-ARGS = {"slot": "client", "membership_id": 1, "entry_id": "0_abcd1234", "item_id": 1, "user_id": 999999}
+ARGS = {
+    "slot": "client",
+    "membership_id": 1,
+    "entry_id": "0_abcd1234",
+    "item_id": 1,
+    "user_id": 999999,
+    "upload_id": "0" * 32,
+}
 
 
 # endpoint -> what each kind of visitor gets from its GET (the demo has no Kaltura connection, so
@@ -44,6 +51,7 @@ STATUS = {
     "embed.launch_help": dict.fromkeys(SIGNED_IN_PAGE, 400),
     "embed.media": dict.fromkeys(SIGNED_IN_PAGE, 401),
     "embed.preview": dict.fromkeys(SIGNED_IN_PAGE, 401),
+    "embed.uploads": dict.fromkeys(SIGNED_IN_PAGE, 401),
     None: dict.fromkeys(SIGNED_IN_PAGE, 404),  # /no-such-page
 }
 

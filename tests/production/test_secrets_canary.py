@@ -76,3 +76,43 @@ def test_no_picker_secret_in_the_database_logs_or_pages(app, client, db, demo, s
                 assert text.count(secret) == 1  # the picker page carries it once, in its meta tag
                 continue
             assert secret not in text, f"page {number} shows the {name}"
+
+
+def test_no_upload_session_or_app_token_in_the_database_logs_or_upload_fragments(  # type: ignore[no-untyped-def]
+    app, client, db, demo, sandbox, caplog, database_url
+):
+    """The upload plan's short-lived session goes to the browser in prepare's answer (the chunk pump
+    needs it) and nowhere else: not in the database, the logs, the Uploads list or the page."""
+    from tests import upload_support as us
+
+    caplog.set_level(logging.DEBUG)
+    ps.connect(app, db, sandbox)
+    embedding = ps.embed(app, db)
+    opened = ps.launch(client, ps.token(embedding))
+    bearer = ps.bearer(ps.session_token(opened))
+    data = us.mp4_360(600_000)
+    pages = [opened.text, us.post_sample(client, "/embed/picker/uploads/check", bearer, "v.mp4", data).text]
+    prepared = us.post_sample(client, "/embed/picker/uploads", bearer, "v.mp4", data)
+    plan = prepared.get_json()["plan"]
+    fresh = client.post(f"/embed/picker/uploads/{plan['uploadId']}/session", headers=bearer).get_json()["ks"]
+    pages.append(client.get("/embed/picker/uploads", headers=bearer).text)
+    us.Driver(plan, data).run()
+    pages.append(client.post(f"/embed/picker/uploads/{plan['uploadId']}/finish", headers=bearer).text)
+    pages.append(client.get("/embed/picker/uploads", headers=bearer).text)
+
+    canaries = {
+        "upload session": plan["ks"],
+        "fresh upload session": fresh,
+        "client App Token": sandbox.credentials["clientAppToken"]["token"],
+        "server App Token": sandbox.credentials["serverAppToken"]["token"],
+    }
+    dump = _database_bytes(database_url, db)
+    logs = "\n".join(record.getMessage() + str(record.__dict__) for record in caplog.records)
+    assert "uploadToken.add" in logs or "uploadtoken" in logs.lower()
+    assert fresh != plan["ks"]
+    for name, secret in canaries.items():
+        assert secret not in dump, f"the database holds the {name}"
+        assert secret not in logs, f"a log line holds the {name}"
+        for number, text in enumerate(pages):
+            assert secret not in text, f"page {number} shows the {name}"
+    assert "is ready and in the hub" in pages[-1] or "is ready and in the hub" in pages[-2]

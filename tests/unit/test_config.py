@@ -66,6 +66,11 @@ def test_unknown_environment_is_refused(tmp_path, monkeypatch):  # type: ignore[
         ("LOG_LEVEL", "LOUD", "PORTAL_LOG_LEVEL"),
         ("KALTURA_CHECKS_PER_HUB", 0, "PORTAL_KALTURA_CHECKS_PER_HUB"),
         ("AUDIT_ANONYMOUS_BUDGET", -1, "PORTAL_AUDIT_ANONYMOUS_BUDGET"),
+        ("UPLOAD_MAX_MB", 0, "PORTAL_UPLOAD_MAX_MB"),
+        ("UPLOAD_PARALLELISM", 9, "PORTAL_UPLOAD_PARALLELISM"),
+        ("UPLOAD_CHUNK_BYTES", 1024, "PORTAL_UPLOAD_CHUNK_BYTES"),
+        ("UPLOAD_MAX_CHUNK_BYTES", 2 * 1024 * 1024, "PORTAL_UPLOAD_MAX_CHUNK_BYTES"),
+        ("UPLOAD_SESSION_SECONDS", 0, "PORTAL_UPLOAD_SESSION_SECONDS"),
     ],
 )
 def test_settings_out_of_range_are_refused_by_name(tmp_path, setting, value, named):  # type: ignore[no-untyped-def]
