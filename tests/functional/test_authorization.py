@@ -93,6 +93,13 @@ MATRIX = {
     "embedding.revoke_previous": {"POST": ({}, ADMIN_ACTION)},
     "embedding.set_jwks": {"POST": ({"jwks_url": ""}, ADMIN_ACTION)},
     "embedding.set_auto_add": {"POST": ({"auto_add": "y"}, ADMIN_ACTION)},
+    # Integration status (issue 10): admins and support read it; "Check now" runs the live checks on
+    # the saved connection (unreachable here: the check runs and reports failing rows, 200); the
+    # diagnostic bundle and the dashboard are for support staff.
+    "status.hub": {"GET": (None, SETTINGS_PAGE)},
+    "status.check": {"POST": ({}, {**SETTINGS_PAGE, "admin": 200, "support": 200})},
+    "status.bundle": {"GET": (None, {**SETTINGS_PAGE, "admin": 403})},
+    "status.support": {"GET": (None, SUPPORT_PAGE)},
     "library.index": {"GET": (None, HUB_PAGE)},
     "library.item": {"GET": (None, HUB_PAGE)},
     # Members open the picker; support reads the library but is not a member.
