@@ -17,8 +17,16 @@ from sqlalchemy.orm import Session
 
 from portal import audit
 from portal.identity import check_rule, collision_errors, mapped_user_id, mapping_collisions
-from portal.kaltura import AppToken, CheckRow, Finding, KalturaGateway, OutboundBlocked, run_live_checks, validate_pair
-from portal.kaltura import calls
+from portal.kaltura import (
+    AppToken,
+    CheckRow,
+    Finding,
+    KalturaGateway,
+    OutboundBlocked,
+    calls,
+    run_live_checks,
+    validate_pair,
+)
 from portal.kaltura.gateway import TokenRef
 from portal.kaltura.tokens import pair_findings, parse_app_token
 from portal.kaltura.vault import SLOTS, SealedToken, Slot, TokenVault, rotate
