@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0006_status"
 down_revision = "0004_picker"
 branch_labels = None

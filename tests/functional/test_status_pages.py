@@ -14,10 +14,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from portal.accounts.services import create_user
-from portal.hubs.services import add_member, create_hub
+from portal.hubs.services import create_hub
 from portal.kaltura.calls import CallScope
-from portal.models import Hub, KalturaConnection, Plan, Role
+from portal.models import Hub, KalturaConnection, Plan
 from portal.status import services
 from portal.status.recording import record_call, record_token
 from tests.functional.test_authorization import CLOSED_PORT, _connect_without_network
