@@ -136,6 +136,7 @@ SECURITY_SUITE = (
     "tests/integration/portal/test_kaltura_tab.py::test_no_copy_of_a_saved_token_anywhere",
     "tests/integration/portal/test_picker_sandbox.py::test_no_app_token_or_listing_session_ever_reaches_a_picker_page",
     "tests/production/test_secrets_canary.py",
+    "tests/production/test_status_secrets_canary.py",
     "tests/production/test_shared_sessions.py",
     "tests/production/test_gunicorn_profile.py",
     # Reliability: a worker killed mid-request, bounded picker time, Redis away, production settings.

@@ -35,8 +35,8 @@ SUCCESS_INTERVAL = 60.0
 #: by entitlement), or a user that already exists. They count as a success of the token.
 BENIGN_CODES = frozenset(NOT_FOUND_CODES | {"DUPLICATE_USER_BY_ID"})
 
-_STATS = KalturaCallStat.__table__
-_HEALTH = KalturaTokenHealth.__table__
+_STATS: sa.Table = KalturaCallStat.__table__  # type: ignore[assignment]
+_HEALTH: sa.Table = KalturaTokenHealth.__table__  # type: ignore[assignment]
 
 
 def bucket_of(duration_ms: float) -> int:
