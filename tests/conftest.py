@@ -55,6 +55,9 @@ def app(database_url: str, tmp_path: Path, app_settings: dict) -> Iterator[Flask
     yield app
     app.extensions["kaltura"].close()
     engine: sa.Engine = app.extensions["db"].kw["bind"]
+    recorder_engine: sa.Engine = app.extensions["kaltura_recorder"].engine
+    if recorder_engine is not engine:
+        recorder_engine.dispose()
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(table.delete())
