@@ -40,6 +40,11 @@ def kaltura() -> KalturaGateway:
     return current_app.extensions["kaltura"]
 
 
+def recorder() -> DatabaseRecorder:
+    """Records each Kaltura call per hub; ``recorder().flush()`` before reading this process's latest figures."""
+    return current_app.extensions["kaltura_recorder"]
+
+
 def vault() -> TokenVault:
     """Seals App Tokens with the configured keyring (the gateway unseals them)."""
     return current_app.extensions["kaltura_vault"]

@@ -54,6 +54,7 @@ def app(database_url: str, tmp_path: Path, app_settings: dict) -> Iterator[Flask
     )
     yield app
     app.extensions["kaltura"].close()
+    app.extensions["kaltura_recorder"].close()  # its figures written before the tables are emptied
     engine: sa.Engine = app.extensions["db"].kw["bind"]
     recorder_engine: sa.Engine = app.extensions["kaltura_recorder"].engine
     if recorder_engine is not engine:

@@ -1,20 +1,31 @@
 """The gateway's call recorder: each Kaltura call's outcome, code and duration, per hub, in the database.
 
 Every worker adds to the same rows (one per hub × UTC hour × token slot × ``service.action`` ×
-outcome × code), so the status pages show the whole deployment, not one process. Each call costs
-one small upsert on a connection of its own, never the request's session: a failed write cannot
-leave the request's transaction in a bad state, and is logged (at most once a minute), never
-raised. Successes update a token's "last success" at most once a minute per process; failures and
+outcome × code, with a count, the total milliseconds and a fixed-bucket latency histogram), so
+the status pages show the whole deployment, not one process.
+
+Recording never makes a call wait on the database: the gateway's report goes into an in-memory
+queue (a few microseconds), and a writer thread of the process sums what arrived into one upsert
+per row and commits it, on a connection of its own (never the request's session, so a failed
+write cannot spoil the request's transaction). A failed write is logged (at most once a minute)
+and its figures dropped; so are reports beyond :data:`MAX_PENDING` while the database is away.
+The queue is flushed when the process exits, and :meth:`DatabaseRecorder.flush` makes what this
+process recorded visible at once (the status pages call it before reading). Successes update a
+token's "last success" at most once a minute per process (at once after a failure); failures and
 new sessions always. Rows older than :data:`RETENTION` are deleted once an hour per process, by
 the indexed ``hour`` column.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +42,10 @@ logger = logging.getLogger("portal.status")
 RETENTION = timedelta(days=8)
 #: Seconds between two writes of one token's "last success" by one process.
 SUCCESS_INTERVAL = 60.0
+#: How long the writer lets reports gather after the first one before it commits them together.
+BATCH_SECONDS = 0.05
+#: Reports waiting for the writer beyond which new ones are dropped (the database is away).
+MAX_PENDING = 20_000
 #: Kaltura answers that prove the token works although the call "failed": nothing found (or hidden
 #: by entitlement), or a user that already exists. They count as a success of the token.
 BENIGN_CODES = frozenset(NOT_FOUND_CODES | {"DUPLICATE_USER_BY_ID"})
@@ -66,17 +81,31 @@ def record_call(
     connection: sa.Connection, hub_id: int, at: datetime, slot: str, call: str, outcome: str, code: str, ms: float
 ) -> None:
     """Add one call to its aggregate row (created on first use), atomically on both databases."""
-    bucket = bucket_of(ms)
+    histogram = [0] * LATENCY_BUCKETS
+    histogram[bucket_of(ms)] = 1
+    add_calls(connection, (hub_id, hour_of(at), slot, call[:80], outcome, code[:80]), 1, max(0, round(ms)), histogram)
+
+
+def add_calls(
+    connection: sa.Connection,
+    key: tuple[int, datetime, str, str, str, str],
+    count: int,
+    total_ms: int,
+    histogram: list[int],
+) -> None:
+    """Add ``count`` calls (their total milliseconds and histogram) to the row of ``key``:
+    ``(hub_id, hour, slot, call, outcome, code)``. One INSERT ... ON CONFLICT DO UPDATE."""
+    hub_id, hour, slot, call, outcome, code = key
     values: dict[str, Any] = {
         "hub_id": hub_id,
-        "hour": hour_of(at),
+        "hour": hour,
         "slot": slot,
-        "call": call[:80],
+        "call": call,
         "outcome": outcome,
-        "code": code[:80],
-        "count": 1,
-        "total_ms": max(0, round(ms)),
-        **{f"h{i}": int(i == bucket) for i in range(LATENCY_BUCKETS)},
+        "code": code,
+        "count": count,
+        "total_ms": total_ms,
+        **{f"h{i}": histogram[i] for i in range(LATENCY_BUCKETS)},
     }
     statement = _insert(connection, _STATS).values(**values)
     grow = ["count", "total_ms", *(f"h{i}" for i in range(LATENCY_BUCKETS))]
@@ -105,8 +134,35 @@ def prune(connection: sa.Connection, now: datetime, retention: timedelta = RETEN
     return int(result.rowcount or 0)
 
 
+@dataclass
+class _Batch:
+    """What the writer sums before one commit: call rows and token-health changes."""
+
+    calls: dict[tuple[int, datetime, str, str, str, str], list[Any]]
+    tokens: dict[tuple[int, str, str], dict[str, Any]]
+
+    @classmethod
+    def empty(cls) -> _Batch:
+        return cls({}, {})
+
+    def add_call(self, key: tuple[int, datetime, str, str, str, str], ms: float) -> None:
+        row = self.calls.setdefault(key, [0, 0, [0] * LATENCY_BUCKETS])
+        row[0] += 1
+        row[1] += max(0, round(ms))
+        row[2][bucket_of(ms)] += 1
+
+    def set_token(self, scope: CallScope, changes: dict[str, Any]) -> None:
+        assert scope.slot is not None and scope.token_id is not None
+        self.tokens.setdefault((scope.hub_id, scope.slot, scope.token_id[:80]), {}).update(changes)
+
+    def __bool__(self) -> bool:
+        return bool(self.calls or self.tokens)
+
+
 class DatabaseRecorder:
-    """A :class:`~portal.kaltura.calls.CallRecorder` writing to the portal's database. Thread-safe."""
+    """A :class:`~portal.kaltura.calls.CallRecorder` writing to the portal's database from a
+    writer thread. Thread-safe; the thread starts with the first report in each process (so a
+    recorder built before gunicorn forks works in every worker)."""
 
     def __init__(
         self,
@@ -124,44 +180,136 @@ class DatabaseRecorder:
         self._successes: dict[tuple[int, str, str], float] = {}
         self._pruned_hour: datetime | None = None
         self._last_warning = 0.0
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._pending = 0
+        self._pid: int | None = None
+
+    # --- what the gateway reports (on the call's thread: no I/O) ------------------------------------
 
     def call_finished(self, scope: CallScope, call: str, outcome: Outcome, code: str, duration_ms: float) -> None:
         now = self.clock()
-        self._write(
-            lambda connection: self._call(connection, scope, call, outcome, code, duration_ms, now), f"call {call}"
-        )
+        key = (scope.hub_id, hour_of(now), scope.slot or "", call[:80], outcome, code[:80])
+        token: dict[str, Any] | None = None
+        if scope.slot is not None and scope.token_id is not None:
+            if outcome != "ok" and code not in BENIGN_CODES:
+                self._failed(scope)
+                token = {"last_failure_at": now, "last_failure_call": call[:80], "last_failure_code": code[:80]}
+            elif self._success_due(scope):
+                token = {"last_success_at": now}
+        self._put(("call", key, duration_ms, scope, token))
 
     def session_started(self, scope: CallScope, info: SessionInfo) -> None:
         if scope.slot is None or scope.token_id is None:
             return
-        now = self.clock()
         expires = datetime.fromtimestamp(info.expiry, UTC) if info.expiry else None
-        self._write(
-            lambda connection: record_token(connection, scope, session_started_at=now, session_expires_at=expires),
-            "session",
-        )
+        self._put(("token", scope, {"session_started_at": self.clock(), "session_expires_at": expires}))
 
-    def _call(
-        self,
-        connection: sa.Connection,
-        scope: CallScope,
-        call: str,
-        outcome: Outcome,
-        code: str,
-        duration_ms: float,
-        now: datetime,
-    ) -> None:
-        record_call(connection, scope.hub_id, now, scope.slot or "", call, outcome, code, duration_ms)
-        if scope.slot is not None and scope.token_id is not None:
-            if outcome != "ok" and code not in BENIGN_CODES:
-                self._failed(scope)
-                record_token(
-                    connection, scope, last_failure_at=now, last_failure_call=call[:80], last_failure_code=code
-                )
-            elif self._success_due(scope):
-                record_token(connection, scope, last_success_at=now)
-        if self._prune_due(now):
-            prune(connection, now, self.retention)
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything this process reported so far is committed (or dropped); False on timeout."""
+        if self._pending == 0 or self._pid != os.getpid():
+            return True
+        done = threading.Event()
+        self._queue.put(("flush", done))
+        return done.wait(timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is pending and stop this process's writer thread (tests, a shutting-down app)."""
+        if self._pid != os.getpid():
+            return
+        done = threading.Event()
+        self._queue.put(("stop", done))
+        done.wait(timeout)
+        with self._lock:
+            self._pid = None
+
+    # --- the writer -------------------------------------------------------------------------------
+
+    def _put(self, item: tuple[Any, ...]) -> None:
+        self._ensure_writer()
+        with self._lock:
+            if self._pending >= MAX_PENDING:
+                self._warn("the queue is full; dropping Kaltura call figures")
+                return
+            self._pending += 1
+        self._queue.put(item)
+
+    def _ensure_writer(self) -> None:
+        pid = os.getpid()
+        if self._pid == pid:
+            return
+        with self._lock:
+            if self._pid == pid:
+                return
+            # A new process (first report, or a forked worker): its own queue and thread.
+            self._queue = queue.SimpleQueue()
+            self._pending = 0
+            self._pid = pid
+            threading.Thread(target=self._run, name="kaltura-call-recorder", daemon=True).start()
+            atexit.register(self.flush)
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            item = self._queue.get()
+            batch, waiters = _Batch.empty(), list[threading.Event]()
+            stopping = item[0] == "stop"
+            if item[0] == "call":
+                # Let a burst of calls gather: one commit for many calls, fewer writes to compete with.
+                time.sleep(BATCH_SECONDS)
+            taken = self._take(item, batch, waiters)
+            # Whatever else already waits goes into the same transaction.
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                stopping = stopping or item[0] == "stop"
+                taken += self._take(item, batch, waiters)
+                if taken >= 1000 or stopping:
+                    break
+            if batch:
+                self._write(batch)
+            with self._lock:
+                self._pending -= taken
+            for waiter in waiters:
+                waiter.set()
+
+    def _take(self, item: tuple[Any, ...], batch: _Batch, waiters: list[threading.Event]) -> int:
+        kind = item[0]
+        if kind in ("flush", "stop"):
+            waiters.append(item[1])
+            return 0
+        if kind == "call":
+            _, key, duration_ms, scope, token = item
+            batch.add_call(key, duration_ms)
+            if token:
+                batch.set_token(scope, token)
+        else:
+            _, scope, changes = item
+            batch.set_token(scope, changes)
+        return 1
+
+    def _write(self, batch: _Batch) -> None:
+        now = self.clock()
+        try:
+            with self.engine.begin() as connection:
+                for key in sorted(batch.calls):  # one order for every worker: no deadlocks between them
+                    count, total_ms, histogram = batch.calls[key]
+                    add_calls(connection, key, count, total_ms, histogram)
+                for (hub_id, slot, token_id), changes in sorted(batch.tokens.items()):
+                    record_token(connection, CallScope(hub_id, slot, token_id), **changes)
+                if self._prune_due(now):
+                    prune(connection, now, self.retention)
+        except Exception as error:  # a lost figure is better than a failed Kaltura call
+            self._warn(f"recording Kaltura call figures failed ({type(error).__name__})")
+
+    def _warn(self, message: str) -> None:
+        moment = time.monotonic()
+        if moment - self._last_warning >= 60:
+            self._last_warning = moment
+            logger.warning("kaltura call statistics: %s", message)
+
+    # --- throttles --------------------------------------------------------------------------------
 
     def _failed(self, scope: CallScope) -> None:
         # The next success is written at once, so "last success" never trails a newer failure.
@@ -180,31 +328,20 @@ class DatabaseRecorder:
 
     def _prune_due(self, now: datetime) -> bool:
         hour = hour_of(now)
-        with self._lock:
-            if self._pruned_hour == hour:
-                return False
-            self._pruned_hour = hour
-            return True
-
-    def _write(self, work: Callable[[sa.Connection], None], what: str) -> None:
-        try:
-            with self.engine.begin() as connection:
-                work(connection)
-        except Exception as error:  # a lost figure is better than a failed Kaltura call
-            moment = time.monotonic()
-            if moment - self._last_warning >= 60:
-                self._last_warning = moment
-                logger.warning("kaltura call statistics: recording a %s failed (%s)", what, type(error).__name__)
+        if self._pruned_hour == hour:
+            return False
+        self._pruned_hour = hour
+        return True
 
 
 def recording_engine(engine: sa.Engine) -> sa.Engine:
     """The engine the recorder writes with: the app's own on PostgreSQL (its pool); on SQLite a
-    second engine on the same file with a short busy timeout, so a recorder that meets a long
-    write lock gives up quickly instead of holding the Kaltura call for the app's 15 seconds."""
+    second engine on the same file with a shorter busy timeout than the app's 15 seconds, so a
+    writer that meets a long write lock drops one batch rather than let the queue grow."""
     if engine.dialect.name != "sqlite":
         return engine
     from portal.db import _sqlite_pragmas
 
-    recorder_engine = sa.create_engine(engine.url, connect_args={"timeout": 1.0}, hide_parameters=True)
+    recorder_engine = sa.create_engine(engine.url, connect_args={"timeout": 5.0}, hide_parameters=True)
     sa.event.listen(recorder_engine, "connect", _sqlite_pragmas)
     return recorder_engine

@@ -70,6 +70,7 @@ def check(slug: str):
 def bundle(slug: str):
     """The diagnostic bundle as a JSON download, for support staff (no secret in it)."""
     access = hub_access(db.session(), current_user, slug, Need.SUPPORT)
+    _fresh()
     data = services.bundle(db.session(), access.hub)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%MZ")
     response = Response(json.dumps(data, indent=2), mimetype="application/json")
@@ -89,6 +90,7 @@ def support():
     form.validate()
     problem = form.problem.data if not form.problem.errors and form.problem.data else None
     sort = form.sort.data if not form.sort.errors and form.sort.data else "health"
+    _fresh()
     hubs = services.dashboard(db.session(), problem=problem, sort=sort)
     counts = _problem_counts() if not problem else None
     return render(
@@ -120,6 +122,11 @@ def _wait_message(wait: int) -> str:
     )
 
 
+def _fresh() -> None:
+    # What this process's gateway just recorded is in the writer's queue for a few milliseconds.
+    registry.recorder().flush()
+
+
 def _page(
     access: HubAccess,
     *,
@@ -129,6 +136,7 @@ def _page(
     retry_after: int | None = None,
     checked: bool = False,
 ):
+    _fresh()
     hub_status = services.hub_status(db.session(), access.hub)
     form, query = audit_filters(visible=[access.hub.id], hubs=None)
     page = audit_services.search(db.session(), query, visible_hubs=[access.hub.id])

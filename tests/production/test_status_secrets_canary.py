@@ -38,6 +38,7 @@ def test_no_secret_on_any_status_page_in_the_bundle_the_cli_or_the_statistics(ap
     with pytest.raises(KalturaUnavailable):
         gateway.list_media(connection.service_url, connection.sealed_token("client"), PAT)
 
+    app.extensions["kaltura_recorder"].flush()
     outputs: dict[str, str] = {}
     sign_in(client, "ada@northwind.example")
     outputs["admin status page"] = client.get(STATUS).text
