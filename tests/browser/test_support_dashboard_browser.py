@@ -13,9 +13,15 @@ from playwright.sync_api import expect
 from portal.hubs.services import create_hub
 from portal.models import Hub, KalturaConnection, Plan
 from tests.browser.test_members_browser import sign_in
-from tests.functional.test_authorization import _connect_without_network
+from tests.functional.test_authorization import CLOSED_PORT, _connect_without_network
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def app_settings():  # type: ignore[no-untyped-def]
+    # The hubs' saved service: nothing listens there, so "Check now" runs and fails at once.
+    return {"KALTURA_SANDBOX_URL": CLOSED_PORT}
 
 
 def _arrange(app, db):  # type: ignore[no-untyped-def]
@@ -69,4 +75,12 @@ def test_support_filters_and_sorts_the_dashboard_in_place_then_opens_a_status_pa
     expect(page.get_by_role("heading", name="Kaltura integration status")).to_be_visible()
     expect(page.locator("#status-figures [data-health]")).to_have_text("Failing")
     expect(page.get_by_role("link", name="Download the diagnostic bundle (JSON)")).to_be_visible()
+
+    # And "Check now" runs the live checks and swaps fresh figures in, without a reload
+    page.evaluate("window.__sameDocument = true")
+    page.get_by_role("button", name="Check now").click()
+    expect(page.locator("#status-notice")).to_have_text("Checked just now: the figures below are fresh.")
+    expect(page.locator("#status-notice")).to_be_focused()
+    expect(page.locator("#last-check")).to_contain_text("Could not connect to Kaltura")
+    assert page.evaluate("window.__sameDocument") is True
     assert page.console_errors == []
