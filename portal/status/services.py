@@ -253,16 +253,8 @@ def token_health(db: Session, connection: KalturaConnection | None) -> list[Toke
     """Each saved token with its recorded health (matched by the token's public id)."""
     if connection is None:
         return []
-    rows = {
-        (row.slot, row.token_id): row
-        for row in db.scalars(sa.select(KalturaTokenHealth).where(KalturaTokenHealth.hub_id == connection.hub_id))
-    }
-    found = []
-    for slot in SLOTS:
-        info = connection.token_info(slot)  # type: ignore[arg-type]
-        if info is not None:
-            found.append(TokenHealth(slot, info, rows.get((slot, str(info.get("id"))))))
-    return found
+    rows = db.scalars(sa.select(KalturaTokenHealth).where(KalturaTokenHealth.hub_id == connection.hub_id))
+    return _tokens_from(connection, list(rows))
 
 
 # --- health at a glance ----------------------------------------------------------------------------
@@ -282,10 +274,6 @@ class HubHealth:
     def state(self) -> str:
         """The most urgent of the problems, or ``connected``."""
         return self.problems[0] if self.problems else "connected"
-
-    @property
-    def label(self) -> str:
-        return HEALTH[self.state]
 
     @property
     def last_checked_at(self) -> datetime | None:
