@@ -71,3 +71,6 @@ class CallRecorder(Protocol):
     def call_finished(self, scope: CallScope, call: str, outcome: Outcome, code: str, duration_ms: float) -> None: ...
 
     def session_started(self, scope: CallScope, info: SessionInfo) -> None: ...
+
+    def close(self) -> None:
+        """Write what is still pending; called when the gateway that owns the recorder closes."""

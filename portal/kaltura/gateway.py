@@ -134,12 +134,14 @@ class KalturaGateway:
         shared_sessions: SharedSessions | None = None,
         cache_key: bytes | None = None,
         recorder: calls.CallRecorder | None = None,
+        closes_recorder: bool = True,
     ) -> None:
         self.settings = settings or GatewaySettings()
         self.vault = vault
         self.policy = policy or self.settings.policy()
         #: Where each call's outcome, code and duration go, per hub (issue 10); ``None`` records nothing.
         self.recorder = recorder
+        self._closes_recorder = closes_recorder
         self.client = KalturaClient(
             self.policy,
             timeouts=self.settings.timeouts,
@@ -182,14 +184,19 @@ class KalturaGateway:
         )
 
     def close(self) -> None:
+        """Close pooled connections and write what the recorder still holds (this gateway's owner shuts down)."""
         self.client.close()
+        if self.recorder is not None and self._closes_recorder:
+            self.recorder.close()
 
     def single_attempt(self) -> KalturaGateway:
         """A gateway with these settings that tries every call once, for diagnostics: a Kaltura
         that stalls costs one timeout per check, so "Test connection" answers within the timeout
         instead of after several retries. Close it (``with``) when done."""
         settings = replace(self.settings, retry=replace(self.settings.retry, attempts=1))
-        return KalturaGateway(settings, policy=self.policy, vault=self.vault, recorder=self.recorder)
+        return KalturaGateway(
+            settings, policy=self.policy, vault=self.vault, recorder=self.recorder, closes_recorder=False
+        )
 
     def __enter__(self) -> KalturaGateway:
         return self
