@@ -60,3 +60,5 @@ def post_fork(server, worker):  # type: ignore[no-untyped-def]
     from wsgi import app
 
     app.extensions["db"].kw["bind"].dispose(close=False)
+    # The Kaltura call recorder's engine (the same one on PostgreSQL, a second one on SQLite).
+    app.extensions["kaltura_recorder"].engine.dispose(close=False)

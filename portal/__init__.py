@@ -69,6 +69,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     embed.init_app(app)
     app.register_blueprint(library_bp)
+    from portal.status.views import bp as status_bp
+
+    app.register_blueprint(status_bp)
 
     from portal.cli import register
 

@@ -471,3 +471,71 @@ class Upload(Base):
     @property
     def is_active(self) -> bool:
         return self.state in (UploadState.UPLOADING, UploadState.PROCESSING)
+
+
+# -- Integration status (issue 10): what the gateway measured, shared by every worker ----------------
+
+#: Upper bounds (milliseconds) of the latency histogram's buckets; a last bucket takes the rest.
+#: Fixed, so the buckets of every hour, call and worker add up, and p50/p95 come from the sums.
+LATENCY_BOUNDS_MS = (50, 100, 200, 400, 800, 1600, 3200, 6400, 12800)
+LATENCY_BUCKETS = len(LATENCY_BOUNDS_MS) + 1
+
+
+class KalturaCallStat(Base):
+    """Kaltura calls of one hub in one UTC hour, for one ``service.action``, outcome and code.
+
+    One row per combination, upserted by the gateway's recorder (``count``, ``total_ms`` and one
+    histogram bucket grow by one call), and deleted after a bounded time (``status.recording``).
+    ``slot`` is the saved token's slot (``""`` for calls made with pasted tokens or none);
+    ``code`` is Kaltura's error code or the transport reason (``""`` for a success).
+    """
+
+    __tablename__ = "kaltura_call_stats"
+    __table_args__ = (
+        sa.UniqueConstraint("hub_id", "hour", "slot", "call", "outcome", "code", name="uq_kaltura_call_stats_key"),
+        sa.Index("ix_kaltura_call_stats_hour", "hour"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hub_id: Mapped[int] = mapped_column(sa.ForeignKey("hubs.id", ondelete="CASCADE"))
+    hour: Mapped[datetime] = mapped_column(UTCDateTime)
+    slot: Mapped[str] = mapped_column(sa.String(10), default="")
+    call: Mapped[str] = mapped_column(sa.String(80))
+    outcome: Mapped[str] = mapped_column(sa.String(20))
+    code: Mapped[str] = mapped_column(sa.String(80), default="")
+    count: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    total_ms: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    h0: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    h1: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    h2: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    h3: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    h4: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    h5: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    h6: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    h7: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    h8: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    h9: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+    def histogram(self) -> list[int]:
+        return [getattr(self, f"h{i}") for i in range(LATENCY_BUCKETS)]
+
+
+class KalturaTokenHealth(Base):
+    """How a saved App Token fares with Kaltura: last success, last failure (with its code), last session.
+
+    Keyed by the token's public id as well as its slot, so a replaced token starts with a clean slate.
+    """
+
+    __tablename__ = "kaltura_token_health"
+    __table_args__ = (sa.UniqueConstraint("hub_id", "slot", "token_id", name="uq_kaltura_token_health_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hub_id: Mapped[int] = mapped_column(sa.ForeignKey("hubs.id", ondelete="CASCADE"), index=True)
+    slot: Mapped[str] = mapped_column(sa.String(10))
+    token_id: Mapped[str] = mapped_column(sa.String(80))
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_failure_call: Mapped[str | None] = mapped_column(sa.String(80))
+    last_failure_code: Mapped[str | None] = mapped_column(sa.String(80))
+    session_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    session_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,6 +11,7 @@ from portal.kaltura import KalturaGateway
 from portal.kaltura.sessions import RedisSessionStore, shared_cache_key
 from portal.kaltura.vault import TokenVault
 from portal.secrets import Keyring
+from portal.status.recording import DatabaseRecorder, recording_engine
 
 
 def init_app(app: Flask) -> None:
@@ -20,12 +21,16 @@ def init_app(app: Flask) -> None:
     # keyring); without it each process keeps its own.
     redis_url = app.config.get("REDIS_URL")
     shared = RedisSessionStore.from_url(redis_url, keyring) if redis_url else None
+    # Each call's outcome, code and duration, per hub, in the database every worker shares (issue 10).
+    recorder = DatabaseRecorder(recording_engine(app.extensions["db"].kw["bind"]))
+    app.extensions["kaltura_recorder"] = recorder
     # The gateway holds the vault: saved tokens are unsealed inside it, for the call that needs them.
     app.extensions["kaltura"] = KalturaGateway.from_config(
         app.config,
         vault=vault,
         shared_sessions=shared,
         cache_key=shared_cache_key(app.config["SECRET_KEY"]) if shared else None,
+        recorder=recorder,
     )
     app.extensions["kaltura_vault"] = vault
 
@@ -33,6 +38,11 @@ def init_app(app: Flask) -> None:
 def kaltura() -> KalturaGateway:
     """The process-wide Kaltura gateway (pooled connections, session cache)."""
     return current_app.extensions["kaltura"]
+
+
+def recorder() -> DatabaseRecorder:
+    """Records each Kaltura call per hub; ``recorder().flush()`` before reading this process's latest figures."""
+    return current_app.extensions["kaltura_recorder"]
 
 
 def vault() -> TokenVault:

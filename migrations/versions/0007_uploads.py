@@ -1,7 +1,7 @@
 """Uploads from the picker: the upload record and the hub's upload size limit
 
 Revision ID: 0007_uploads
-Revises: 0005_identity
+Revises: 0006_status
 Create Date: 2026-11-30 08:20:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_uploads"
-down_revision = "0005_identity"
+down_revision = "0006_status"
 branch_labels = None
 depends_on = None
 

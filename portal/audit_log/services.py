@@ -36,6 +36,7 @@ ACTIONS: dict[str, str] = {
     "invitation.cancel": "Invitation cancelled",
     "invitation.decline": "Invitation declined",
     "kaltura.save": "Kaltura connection saved",
+    "kaltura.test": "Kaltura connection tested",
     "kaltura.remove_token": "App Token removed",
     "kaltura.user_id_rule": "User-id rule changed",
     "kaltura.rotate_key": "Tokens re-encrypted",

@@ -28,7 +28,7 @@ def index():
             "under Hub settings → Audit log.",
         )
     hubs = services.hub_choices(db.session())
-    form, query = _filters(visible=None, hubs=hubs)
+    form, query = filters(visible=None, hubs=hubs)
     page = services.search(db.session(), query, visible_hubs=None)
     return render(
         "audit/index.html", block="audit_log", status=422 if form.errors else 200, form=form, page=page, show_hub=True
@@ -40,7 +40,7 @@ def index():
 def hub(slug: str):
     """One hub's events, for its admins and support staff."""
     access = hub_access(db.session(), current_user, slug, Need.SETTINGS)
-    form, query = _filters(visible=[access.hub.id], hubs=None)
+    form, query = filters(visible=[access.hub.id], hubs=None)
     page = services.search(db.session(), query, visible_hubs=[access.hub.id])
     return render(
         "audit/hub.html",
@@ -54,7 +54,7 @@ def hub(slug: str):
     )
 
 
-def _filters(
+def filters(
     *, visible: Sequence[int] | None, hubs: Sequence[Any] | None
 ) -> tuple[AuditFilterForm, services.AuditQuery]:
     """The filter form from the query string, and the query its valid fields describe."""

@@ -7,6 +7,7 @@ services as the Kaltura tab, and exits non-zero when anything fails.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +40,29 @@ def validate_tokens(client_json_file: Path, server_json_file: Path, as_json: boo
 
 
 @kaltura.command("check")
-@click.argument("hub_slug")
-@click.option("--json", "as_json", is_flag=True, help='Print {"findings": [...]} as JSON.')
+@click.argument("hub_slug", required=False)
+@click.option("--all", "every_hub", is_flag=True, help="Check every connected hub on a paid plan (for cron).")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON (with --all, per hub).")
 @with_appcontext
-def check(hub_slug: str, as_json: bool) -> None:
-    """Run the live connection checks for a saved hub (as support does: no Kaltura user is created)."""
+def check(hub_slug: str | None, every_hub: bool, as_json: bool) -> None:
+    """Run the live connection checks for a saved hub (as support does: no Kaltura user is created).
+
+    With --all, every connected hub on a paid plan is checked in turn, which refreshes the figures
+    of the status pages; old call statistics are pruned too. Exits non-zero when any check fails.
+    """
+    if every_hub == bool(hub_slug):
+        raise click.UsageError("Give one hub's slug, or --all.")
+    if not every_hub:
+        assert hub_slug is not None
+        hub = hub_by_slug(hub_slug)
+        _report(_check_findings(hub, hub_slug), as_json)
+        return
+    _check_all(as_json)
+
+
+def _check_findings(hub: Any, hub_slug: str) -> list[dict[str, Any]]:
     from portal.integrations import services
 
-    hub = hub_by_slug(hub_slug)
     if services.connection_of(db.session(), hub) is None:
         raise click.ClickException(f"Hub {hub_slug!r} has no Kaltura connection. Connect it on its Kaltura tab first.")
     report = services.test_connection(
@@ -60,11 +76,62 @@ def check(hub_slug: str, as_json: bool) -> None:
     )
     if report.problems:
         raise click.ClickException(" ".join(problem.message for problem in report.problems))
-    findings = [
+    return [
         {"level": LEVELS[row.status], "code": row.key, "message": _row_message(row), "kaltura_error": row.code}
         for row in report.rows
     ]
-    _report(findings, as_json)
+
+
+def _check_all(as_json: bool) -> None:
+    import sqlalchemy as sa
+
+    from portal.models import Hub, KalturaConnection
+    from portal.status.recording import prune
+
+    with db.engine().begin() as connection:
+        pruned = prune(connection, datetime.now(UTC))
+    hubs = db.session().scalars(
+        sa.select(Hub).join(KalturaConnection, KalturaConnection.hub_id == Hub.id).order_by(Hub.slug)
+    )
+    results: dict[str, Any] = {}
+    failed = False
+    for hub in [hub for hub in hubs if hub.plan.is_paid]:
+        try:
+            findings = _check_findings(hub, hub.slug)
+        except click.ClickException as error:  # not connected (tokens removed): say so and go on
+            results[hub.slug] = {"error": error.message}
+            failed = True
+            continue
+        results[hub.slug] = {"findings": findings}
+        failed = failed or any(f["level"] == "error" for f in findings)
+    registry.recorder().flush()  # the checks' own calls are in the figures before the command ends
+    if as_json:
+        click.echo(json.dumps({"hubs": results, "prunedRows": pruned}, indent=2))
+    else:
+        for slug, result in results.items():
+            if "error" in result:
+                click.echo(f"{slug}: {result['error']}")
+                continue
+            levels = [f["level"] for f in result["findings"]]
+            verdict = "failed" if "error" in levels else "passed with warnings" if "warning" in levels else "passed"
+            click.echo(f"{slug}: {verdict}")
+            for finding in result["findings"]:
+                if finding["level"] != "ok":
+                    click.echo(f"  {finding['level']:<8} {finding['code']:<28} {finding['message']}")
+        click.echo(f"Checked {len(results)} hub(s); pruned {pruned} old call-statistics row(s).")
+    if failed:
+        raise SystemExit(1)
+
+
+@kaltura.command("diagnostics")
+@click.argument("hub_slug")
+@with_appcontext
+def diagnostics(hub_slug: str) -> None:
+    """Print the hub's diagnostic bundle as JSON, as support downloads it (no secret in it, no Kaltura call)."""
+    from portal.status.services import bundle
+
+    registry.recorder().flush()
+    click.echo(json.dumps(bundle(db.session(), hub_by_slug(hub_slug)), indent=2))
 
 
 @kaltura.command("connect")

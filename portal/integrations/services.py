@@ -17,7 +17,16 @@ from sqlalchemy.orm import Session
 
 from portal import audit
 from portal.identity import check_rule, collision_errors, mapped_user_id, mapping_collisions
-from portal.kaltura import AppToken, CheckRow, Finding, KalturaGateway, OutboundBlocked, run_live_checks, validate_pair
+from portal.kaltura import (
+    AppToken,
+    CheckRow,
+    Finding,
+    KalturaGateway,
+    OutboundBlocked,
+    calls,
+    run_live_checks,
+    validate_pair,
+)
 from portal.kaltura.gateway import TokenRef
 from portal.kaltura.tokens import pair_findings, parse_app_token
 from portal.kaltura.vault import SLOTS, SealedToken, Slot, TokenVault, rotate
@@ -141,7 +150,7 @@ def test_connection(
     chosen = _candidate(gateway, vault, connection, typed)
     errors = [*chosen.errors, *(_mode_errors(db, hub, connection, typed.mode) if may_change else [])]
     user_id = _tester_id(tester, connection, typed.mode) if may_change else None
-    rows = _run(gateway, chosen, user_id) if chosen.testable and not errors else ()
+    rows = _run(gateway, hub, chosen, user_id) if chosen.testable and not errors else ()
     if rows and chosen.is_saved and connection is not None:
         _record_check(connection, rows)
         audit.record(db, action="kaltura.test", actor=tester, hub=hub, request_id=request_id, result=_verdict(rows))
@@ -170,7 +179,7 @@ def save_connection(
     chosen = _candidate(gateway, vault, connection, typed)
     errors = (*chosen.errors, *_mode_errors(db, hub, connection, typed.mode))
     user_id = _tester_id(actor, connection, typed.mode) if actor else None
-    rows = _run(gateway, chosen, user_id) if chosen.testable and not errors else ()
+    rows = _run(gateway, hub, chosen, user_id) if chosen.testable and not errors else ()
     report = Report(errors, chosen.findings, rows)
     if not report.ok or not rows:
         return report
@@ -346,9 +355,11 @@ def _tester_id(user: User | None, connection: KalturaConnection | None, mode: Us
     return example_user_id(user, connection, mode) if user else None
 
 
-def _run(gateway: KalturaGateway, chosen: Candidate, user_id: str | None) -> tuple[CheckRow, ...]:
+def _run(gateway: KalturaGateway, hub: Hub, chosen: Candidate, user_id: str | None) -> tuple[CheckRow, ...]:
     assert chosen.service_url and chosen.client and chosen.server
-    return tuple(run_live_checks(gateway, chosen.service_url, chosen.client, chosen.server, user_id))
+    # The checks' calls count as the hub's (pasted tokens and the ping carry no hub of their own).
+    with calls.for_hub(hub.id):
+        return tuple(run_live_checks(gateway, chosen.service_url, chosen.client, chosen.server, user_id))
 
 
 def _record_check(connection: KalturaConnection, rows: tuple[CheckRow, ...]) -> None:

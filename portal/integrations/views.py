@@ -41,7 +41,7 @@ def kaltura(slug: str):
     form = _form(connection)
     if not form.is_submitted():
         return _page(access, connection, form)
-    if wait := _over_test_limit():
+    if wait := over_test_limit():
         return _page(access, connection, form, block="kaltura_form_section", status=429, wait=wait)
     if not form.validate():
         return _page(access, connection, form, block="kaltura_form_section", status=422)
@@ -79,7 +79,7 @@ def kaltura_test(slug: str):
     if "swap_tokens" in request.form:
         # "Swap the two fields": the admin pasted each token into the other's field.
         form.client_token.data, form.server_token.data = form.server_token.data, form.client_token.data
-    if wait := _over_test_limit():
+    if wait := over_test_limit():
         return _page(access, connection, form, block="kaltura_form_section", status=429, wait=wait)
     if not form.validate():
         return _page(access, connection, form, block="kaltura_form_section", status=422)
@@ -167,7 +167,7 @@ def countdown(value: str | None) -> str:
     return f"expires in {span}" if delta.total_seconds() > 0 else f"expired {span} ago"
 
 
-def _over_test_limit() -> int | None:
+def over_test_limit() -> int | None:
     """Count one live test for the current user; the seconds to wait when they ran too many, else None.
 
     Counted here rather than by a decorator so that the refusal is shown in place, with what was

@@ -181,8 +181,12 @@ class KalturaClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: Callable[[], float] = random.random,
+        observer: Callable[[str, KalturaError | None, float], None] | None = None,
     ) -> None:
         self.policy = policy
+        #: Told ``(service.action, error or None, milliseconds)`` once per call, retries included
+        #: (the gateway records it per hub); its failures are logged, never raised.
+        self.observer = observer
         self.timeouts = timeouts
         self.retry = retry
         self.client_tag = client_tag
@@ -283,6 +287,7 @@ class KalturaClient:
                 continue
             except OutboundBlocked as error:
                 logger.warning("kaltura refused %s reason=%s", label, error.reason)
+                self._observe(label, error, started)
                 raise
             refused = _error_from(result, None, None)
             if refused is not None and self._retry_after(refused, attempt, may_retry, started, budget_end, label):
@@ -394,7 +399,16 @@ class KalturaClient:
             raise KalturaUnavailable(reason, call=label) from error
         return b"".join(chunks)
 
+    def _observe(self, label: str, error: KalturaError | None, started: float) -> None:
+        if self.observer is None:
+            return
+        try:
+            self.observer(label, error, (self._clock() - started) * 1000)
+        except Exception:  # recording is bookkeeping: it must never fail or change the call
+            logger.warning("kaltura call %s: recording its outcome failed", label, exc_info=True)
+
     def _log_outcome(self, label: str, error: KalturaError | None, attempt: int, started: float) -> None:
+        self._observe(label, error, started)
         duration = (self._clock() - started) * 1000
         if error is None:
             logger.debug("kaltura call %s ok attempt=%d duration_ms=%d", label, attempt, duration)

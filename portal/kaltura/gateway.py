@@ -19,13 +19,15 @@ diagnostics.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from portal.kaltura import calls
 from portal.kaltura.client import Call, KalturaClient, RetryPolicy, Timeouts
-from portal.kaltura.errors import KalturaApiError, KalturaUnavailable
+from portal.kaltura.errors import KalturaApiError, KalturaError, KalturaUnavailable
 from portal.kaltura.media import (
     BROWSE_STATUSES,
     PLAYBACK_SESSION_SECONDS,
@@ -132,10 +134,15 @@ class KalturaGateway:
         clock: Callable[[], float] = time.time,
         shared_sessions: SharedSessions | None = None,
         cache_key: bytes | None = None,
+        recorder: calls.CallRecorder | None = None,
+        closes_recorder: bool = True,
     ) -> None:
         self.settings = settings or GatewaySettings()
         self.vault = vault
         self.policy = policy or self.settings.policy()
+        #: Where each call's outcome, code and duration go, per hub (issue 10); ``None`` records nothing.
+        self.recorder = recorder
+        self._closes_recorder = closes_recorder
         self.client = KalturaClient(
             self.policy,
             timeouts=self.settings.timeouts,
@@ -143,6 +150,7 @@ class KalturaGateway:
             client_tag=self.settings.client_tag,
             max_response_bytes=self.settings.max_response_bytes,
             sleep=sleep,
+            observer=self._call_finished,
         )
         # With a shared store every worker must compute the same cache key: ``cache_key`` is then
         # derived from the portal's secret key (sessions.shared_cache_key).
@@ -153,6 +161,7 @@ class KalturaGateway:
             shared=shared_sessions,
         )
         self.sessions = SessionManager(self.client, cache, expiry=self.settings.session_expiry)
+        self.sessions.on_mint = self._session_started
 
     @classmethod
     def from_config(
@@ -162,22 +171,33 @@ class KalturaGateway:
         vault: TokenVault | None = None,
         shared_sessions: SharedSessions | None = None,
         cache_key: bytes | None = None,
+        recorder: calls.CallRecorder | None = None,
     ) -> KalturaGateway:
-        """A gateway from the portal's ``KALTURA_*`` settings; ``vault`` unseals saved tokens, and
-        ``shared_sessions`` (with its ``cache_key``) shares sessions between workers."""
+        """A gateway from the portal's ``KALTURA_*`` settings; ``vault`` unseals saved tokens,
+        ``shared_sessions`` (with its ``cache_key``) shares sessions between workers, and
+        ``recorder`` keeps each call's outcome per hub."""
         return cls(
-            GatewaySettings.from_config(config), vault=vault, shared_sessions=shared_sessions, cache_key=cache_key
+            GatewaySettings.from_config(config),
+            vault=vault,
+            shared_sessions=shared_sessions,
+            cache_key=cache_key,
+            recorder=recorder,
         )
 
     def close(self) -> None:
+        """Close pooled connections and write what the recorder still holds (this gateway's owner shuts down)."""
         self.client.close()
+        if self.recorder is not None and self._closes_recorder:
+            self.recorder.close()
 
     def single_attempt(self) -> KalturaGateway:
         """A gateway with these settings that tries every call once, for diagnostics: a Kaltura
         that stalls costs one timeout per check, so "Test connection" answers within the timeout
         instead of after several retries. Close it (``with``) when done."""
         settings = replace(self.settings, retry=replace(self.settings.retry, attempts=1))
-        return KalturaGateway(settings, policy=self.policy, vault=self.vault)
+        return KalturaGateway(
+            settings, policy=self.policy, vault=self.vault, recorder=self.recorder, closes_recorder=False
+        )
 
     def __enter__(self) -> KalturaGateway:
         return self
@@ -219,9 +239,10 @@ class KalturaGateway:
         fresh: bool = False,
     ) -> SessionInfo:
         """A session for ``user_id`` from ``token``: cached, or minted with two calls (always, with ``fresh``)."""
-        return self.sessions.session(
-            self._target(service_url), self._unsealed(token), user_id, session_type, fresh=fresh
-        )
+        with self._scoped(token):
+            return self.sessions.session(
+                self._target(service_url), self._unsealed(token), user_id, session_type, fresh=fresh
+            )
 
     def call(
         self,
@@ -245,7 +266,8 @@ class KalturaGateway:
         def operation(ks: str) -> Any:
             return self.client.call(target, service, action, params, ks=ks, retry=retry)
 
-        return self.sessions.run(target, self._unsealed(token), user_id, session_type, operation)
+        with self._scoped(token):
+            return self.sessions.run(target, self._unsealed(token), user_id, session_type, operation)
 
     # --- media ------------------------------------------------------------------------------
 
@@ -475,6 +497,35 @@ class KalturaGateway:
     def _target(self, service_url: str | ServiceUrl) -> ServiceUrl:
         return service_url if isinstance(service_url, ServiceUrl) else self.policy.check_url(service_url)
 
+    # --- recording (issue 10): each call's outcome per hub ------------------------------------
+
+    @contextlib.contextmanager
+    def _scoped(self, token: TokenRef) -> Iterator[None]:
+        """Attribute the calls made with ``token`` to its hub: a saved token names its hub and slot;
+        a pasted one keeps the hub the caller set with :func:`calls.for_hub`."""
+        if isinstance(token, SealedToken):
+            with calls.for_hub(token.hub_id, token.slot, token.id):
+                yield
+        else:
+            outer = calls.current_scope()
+            if outer is None or outer.slot is None:
+                yield
+                return
+            with calls.for_hub(outer.hub_id):
+                yield
+
+    def _call_finished(self, label: str, error: KalturaError | None, duration_ms: float) -> None:
+        scope = calls.current_scope()
+        if self.recorder is None or scope is None:
+            return
+        outcome, code = calls.classify(error)
+        self.recorder.call_finished(scope, label, outcome, code, duration_ms)
+
+    def _session_started(self, info: SessionInfo) -> None:
+        scope = calls.current_scope()
+        if self.recorder is not None and scope is not None and scope.slot is not None:
+            self.recorder.session_started(scope, info)
+
     # --- the picker (issue 11): browse, preview, import --------------------------------------
     # Each goes through ``call`` (the cached session and its one re-mint), except the playback
     # session, which is minted on purpose outside the cache (see ``playback_source``).
@@ -562,14 +613,15 @@ class KalturaGateway:
         if flavor is None or entry.partner_id is None:
             return None
         target = self._target(service_url)
-        info = mint_session(
-            self.client,
-            target,
-            self._unsealed(token),
-            user_id,
-            session_type=SessionType.USER,
-            expiry=PLAYBACK_SESSION_SECONDS,
-        )
+        with self._scoped(token):
+            info = mint_session(
+                self.client,
+                target,
+                self._unsealed(token),
+                user_id,
+                session_type=SessionType.USER,
+                expiry=PLAYBACK_SESSION_SECONDS,
+            )
         ext = flavor.file_ext or ("mp3" if entry.media_type == MediaType.AUDIO else "mp4")
         return PlaybackSource(
             url=playback_url(target.origin, entry.partner_id, entry.id, flavor.id, info.ks, ext),

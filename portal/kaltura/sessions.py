@@ -232,6 +232,8 @@ class SessionManager:
         self.client = client
         self.cache = cache
         self.expiry = expiry
+        #: Told about every session minted for the cache (the gateway records it as the token's health).
+        self.on_mint: Callable[[SessionInfo], None] | None = None
 
     def session(
         self,
@@ -259,6 +261,11 @@ class SessionManager:
             minted_at = self.cache.now()
             info = mint_session(self.client, service_url, token, user_id, session_type=session_type, expiry=self.expiry)
             self.cache.put(key, info, minted_at)
+            if self.on_mint is not None:
+                try:
+                    self.on_mint(info)
+                except Exception:  # bookkeeping only
+                    logger.warning("kaltura session minted: recording it failed", exc_info=True)
             return info
 
     def run(

@@ -117,6 +117,13 @@ MATRIX = {
         "POST": ({"email": "sam.new@northwind.example"}, {**SUPPORT_PAGE, "support": 303}),
     },
     "embedding.set_upload_limit": {"POST": ({"upload_max_mb": "2048"}, ADMIN_ACTION)},
+    # Integration status (issue 10): admins and support read it; "Check now" runs the live checks on
+    # the saved connection (unreachable here: the check runs and reports failing rows, 200); the
+    # diagnostic bundle and the dashboard are for support staff.
+    "status.hub": {"GET": (None, SETTINGS_PAGE)},
+    "status.check": {"POST": ({}, {**SETTINGS_PAGE, "admin": 200, "support": 200})},
+    "status.bundle": {"GET": (None, {**SETTINGS_PAGE, "admin": 403})},
+    "status.support": {"GET": (None, SUPPORT_PAGE)},
     "library.index": {"GET": (None, HUB_PAGE)},
     "library.item": {"GET": (None, HUB_PAGE)},
     # Members open the picker; support reads the library but is not a member.

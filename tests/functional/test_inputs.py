@@ -47,9 +47,10 @@ FORMS = {
     ),
     "EmailChangeForm": ("/support/users/{sam_user}/email", "support", {"email": "sam.new@northwind.example"}),
     "AuditFilterForm": ("/audit", "support", {"actor": "ada", "action": "", "hub": "", "since": "", "until": ""}),
+    "DashboardForm": ("/support", "support", {"problem": "failing", "sort": "health"}),
 }
 NO_FIELDS = {"EmptyForm"}  # only the CSRF token, covered by tests/functional/test_csrf.py
-GET_FORMS = {"AuditFilterForm"}
+GET_FORMS = {"AuditFilterForm", "DashboardForm"}
 # Where a field's error is shown, when not in the form macro's list under the field.
 ERROR_PLACES = {
     "MemberRoleForm.role": r'<p class="errors row-error" id="role-\d+-error" role="alert">(.*?)</p>',  # on the row
@@ -73,7 +74,8 @@ def _form_classes() -> dict[str, type[PortalForm]]:
     import portal.audit_log.forms
     import portal.hubs.forms
     import portal.identity.forms
-    import portal.integrations.forms  # noqa: F401  (registers the forms)
+    import portal.integrations.forms
+    import portal.status.forms  # noqa: F401  (registers the forms)
 
     found: dict[str, type[PortalForm]] = {}
     pending = list(PortalForm.__subclasses__())

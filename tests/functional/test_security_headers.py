@@ -43,6 +43,9 @@ STATUS = {
     "identity.change_user_email": {"anonymous": 302, "admin": 403, "support": 404},
     "audit.hub": SIGNED_IN_PAGE,
     "embedding.settings": SIGNED_IN_PAGE,
+    "status.hub": SIGNED_IN_PAGE,
+    "status.bundle": {"anonymous": 302, "admin": 403, "support": 200},
+    "status.support": {"anonymous": 302, "admin": 403, "support": 200},
     "library.index": SIGNED_IN_PAGE,
     # The demo library is empty: item 1 does not exist.
     "library.item": {"anonymous": 302, "admin": 404, "support": 404},

@@ -21,7 +21,7 @@ def app_settings(sandbox):  # type: ignore[no-untyped-def]
 
 
 def _database_bytes(database_url: str, db) -> str:  # type: ignore[no-untyped-def]
-    dump = json.dumps(snapshot(db))
+    dump = json.dumps(snapshot(db, telemetry=True))
     if database_url.startswith("sqlite:///"):
         path = database_url.removeprefix("sqlite:///")
         for name in (path, f"{path}-wal"):  # committed rows may still sit in the write-ahead log
