@@ -47,6 +47,27 @@ def for_hub(hub_id: int, slot: str | None = None, token_id: str | None = None) -
         _scope.reset(reset)
 
 
+_optional: ContextVar[bool] = ContextVar("portal_kaltura_optional_call", default=False)
+
+
+@contextmanager
+def optional() -> Iterator[None]:
+    """Calls inside ask for something a token may lawfully lack (reading or adding users, reading
+    conversion profiles): Kaltura refusing one is an answer about the token's role, counted in the
+    call figures but not a failure of the token. The help article's server token is refused all of
+    them by design, and its hub is not "failing" for that. Transport failures still count."""
+    reset = _optional.set(True)
+    try:
+        yield
+    finally:
+        _optional.reset(reset)
+
+
+def is_optional() -> bool:
+    """Whether the current call was made inside :func:`optional`."""
+    return _optional.get()
+
+
 def current_scope() -> CallScope | None:
     """The scope set by the innermost :func:`for_hub`, or ``None``."""
     return _scope.get()

@@ -255,9 +255,11 @@ class KalturaGateway:
         user_id: str | None = None,
         session_type: SessionType | None = None,
         retry: bool | None = None,
+        optional: bool = False,
     ) -> Any:
         """Call any action with a session from ``token``; one re-mint and retry on ``INVALID_KS``.
 
+        ``optional``: the token may lawfully lack the permission (:func:`calls.optional`).
         Other modules of ``portal.kaltura`` build on this; the rest of the portal should prefer the
         typed methods below.
         """
@@ -266,7 +268,7 @@ class KalturaGateway:
         def operation(ks: str) -> Any:
             return self.client.call(target, service, action, params, ks=ks, retry=retry)
 
-        with self._scoped(token):
+        with self._scoped(token), calls.optional() if optional else contextlib.nullcontext():
             return self.sessions.run(target, self._unsealed(token), user_id, session_type, operation)
 
     # --- media ------------------------------------------------------------------------------
@@ -357,7 +359,7 @@ class KalturaGateway:
             "filter": {"objectType": "KalturaUserFilter", "idEqual": user_id},
             "pager": {"objectType": "KalturaFilterPager", "pageSize": 1, "pageIndex": 1},
         }
-        answer = self.call(service_url, token, "user", "list", params)
+        answer = self.call(service_url, token, "user", "list", params, optional=True)
         objects = answer.get("objects") if isinstance(answer, dict) else None
         for item in objects or ():
             if isinstance(item, dict) and item.get("id") == user_id:
@@ -384,7 +386,7 @@ class KalturaGateway:
             "lastName": last_name,
             "screenName": screen_name,
         }
-        answer = self.call(service_url, token, "user", "add", {"user": user}, retry=False)
+        answer = self.call(service_url, token, "user", "add", {"user": user}, retry=False, optional=True)
         if not isinstance(answer, dict):
             raise KalturaUnavailable("invalid_body", "user.add returned no user", call="user.add")
         return KalturaUser.from_kaltura(answer)
@@ -399,7 +401,7 @@ class KalturaGateway:
                 "filter": {"objectType": "KalturaUserFilter", "idIn": ",".join(chunk)},
                 "pager": {"objectType": "KalturaFilterPager", "pageSize": MAX_PAGE_SIZE, "pageIndex": 1},
             }
-            answer = self.call(service_url, token, "user", "list", params)
+            answer = self.call(service_url, token, "user", "list", params, optional=True)
             objects = answer.get("objects") if isinstance(answer, dict) else None
             found.update(str(item["id"]) for item in objects or () if isinstance(item, dict) and item.get("id"))
         return found
@@ -428,7 +430,7 @@ class KalturaGateway:
 
     def default_conversion_profile(self, service_url: str | ServiceUrl, token: TokenRef) -> ConversionProfile:
         """``conversionProfile.getDefault``: the profile Kaltura applies to new uploads."""
-        answer = self.call(service_url, token, "conversionProfile", "getDefault")
+        answer = self.call(service_url, token, "conversionProfile", "getDefault", optional=True)
         if not isinstance(answer, dict):
             raise KalturaUnavailable("invalid_body", "no conversion profile", call="conversionProfile.getDefault")
         return ConversionProfile.from_kaltura(answer)
@@ -442,7 +444,7 @@ class KalturaGateway:
             "filter": {"objectType": "KalturaFlavorParamsFilter", "idIn": ",".join(map(str, wanted))},
             "pager": {"objectType": "KalturaFilterPager", "pageSize": MAX_PAGE_SIZE, "pageIndex": 1},
         }
-        answer = self.call(service_url, token, "flavorParams", "list", params)
+        answer = self.call(service_url, token, "flavorParams", "list", params, optional=True)
         objects = answer.get("objects") if isinstance(answer, dict) else None
         return [FlavorParams.from_kaltura(item) for item in objects or () if isinstance(item, dict)]
 

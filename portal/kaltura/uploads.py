@@ -29,18 +29,9 @@ class TokenStatus:
     DELETED = 5
 
 
-#: Every status an upload's entry can be in, for listing by id (``media.list`` lists READY only by default).
-ALL_ENTRY_STATUSES: tuple[EntryStatus, ...] = (
-    EntryStatus.ERROR_IMPORTING,
-    EntryStatus.ERROR_CONVERTING,
-    EntryStatus.IMPORT,
-    EntryStatus.PRECONVERT,
-    EntryStatus.READY,
-    EntryStatus.PENDING,
-    EntryStatus.MODERATE,
-    EntryStatus.BLOCKED,
-    EntryStatus.NO_CONTENT,
-)
+#: Every status an upload's entry can be in, for listing by id (``media.list`` lists READY only by
+#: default); a deleted entry is gone for the upload too.
+ALL_ENTRY_STATUSES: tuple[EntryStatus, ...] = tuple(s for s in EntryStatus if s is not EntryStatus.DELETED)
 #: Flavor statuses that will never become READY: they do not count in "n of m flavors".
 FLAVOR_NOT_COUNTED = frozenset({3, 4})  # DELETED, NOT_APPLICABLE
 FLAVOR_ERROR = -1

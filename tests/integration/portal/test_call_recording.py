@@ -106,6 +106,30 @@ def test_a_kaltura_error_is_counted_with_its_code_and_remembered_on_the_token(ap
     assert any(g.outcome == "kaltura_error" and g.code == "SERVICE_FORBIDDEN" and g.count == 1 for g in groups)
 
 
+def test_a_refused_optional_capability_is_counted_but_is_no_failure_of_the_token(app, db, connected, sandbox):  # type: ignore[no-untyped-def]
+    # The help article's server token may not read users: user.list is refused, by design. The call
+    # figures show it; the token's health does not turn into a failure (the hub is not "failing").
+    hub, connection = connected
+    gateway = app.extensions["kaltura"]
+    sandbox.control("fault", action="user.list", count=1, kind="api_error", code="SERVICE_FORBIDDEN")
+
+    with pytest.raises(KalturaApiError):
+        gateway.get_user(connection.service_url, connection.sealed_token("server"), PAT)
+
+    _flush(app)
+    rows = [row for row in _stats(db, hub.id, "user.list") if row.outcome != "ok"]
+    assert [(row.code, row.count, row.slot) for row in rows] == [("SERVICE_FORBIDDEN", 1, "server")]
+    health = _health(db, hub.id, "server")
+    assert health is None or health.last_failure_code is None
+
+    # Kaltura not answering the same call is a failure of the token's connection all the same.
+    sandbox.control("fault", action="user.list", count=3, kind="http_503")
+    with pytest.raises(KalturaUnavailable):
+        gateway.get_user(connection.service_url, connection.sealed_token("server"), PAT)
+    _flush(app)
+    assert _health(db, hub.id, "server").last_failure_call == "user.list"
+
+
 def test_a_transport_failure_is_counted_once_for_the_call_with_its_retries(app, db, connected, sandbox):  # type: ignore[no-untyped-def]
     hub, connection = connected
     gateway = app.extensions["kaltura"]
