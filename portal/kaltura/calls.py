@@ -21,7 +21,10 @@ from typing import Literal, Protocol
 from portal.kaltura.errors import KalturaApiError, KalturaError, KalturaUnavailable, OutboundBlocked
 from portal.kaltura.types import SessionInfo
 
-Outcome = Literal["ok", "kaltura_error", "transport"]
+# "refused": Kaltura refused a call the token may lawfully lack (made inside :func:`optional`).
+Outcome = Literal["ok", "kaltura_error", "refused", "transport"]
+#: Outcomes that say nothing is wrong with the connection.
+NOT_FAILURES = frozenset({"ok", "refused"})
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,8 @@ def optional() -> Iterator[None]:
     """Calls inside ask for something a token may lawfully lack (reading or adding users, reading
     conversion profiles): Kaltura refusing one is an answer about the token's role, counted in the
     call figures but not a failure of the token. The help article's server token is refused all of
-    them by design, and its hub is not "failing" for that. Transport failures still count."""
+    them by design, and its hub is not "failing" for that: such a refusal is recorded as ``refused``.
+    Transport failures still count."""
     reset = _optional.set(True)
     try:
         yield

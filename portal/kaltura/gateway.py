@@ -521,6 +521,8 @@ class KalturaGateway:
         if self.recorder is None or scope is None:
             return
         outcome, code = calls.classify(error)
+        if outcome == "kaltura_error" and calls.is_optional():
+            outcome = "refused"
         self.recorder.call_finished(scope, label, outcome, code, duration_ms)
 
     def _session_started(self, info: SessionInfo) -> None:

@@ -31,8 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from portal.kaltura import calls
-from portal.kaltura.calls import CallScope, Outcome
+from portal.kaltura.calls import NOT_FAILURES, CallScope, Outcome
 from portal.kaltura.errors import NOT_FOUND_CODES
 from portal.kaltura.types import SessionInfo
 from portal.models import LATENCY_BOUNDS_MS, LATENCY_BUCKETS, KalturaCallStat, KalturaTokenHealth
@@ -192,7 +191,7 @@ class DatabaseRecorder:
         key = (scope.hub_id, hour_of(now), scope.slot or "", call[:80], outcome, code[:80])
         token: dict[str, Any] | None = None
         if scope.slot is not None and scope.token_id is not None:
-            if outcome == "transport" or (outcome != "ok" and code not in BENIGN_CODES and not calls.is_optional()):
+            if outcome not in NOT_FAILURES and code not in BENIGN_CODES:
                 self._failed(scope)
                 token = {"last_failure_at": now, "last_failure_call": call[:80], "last_failure_code": code[:80]}
             elif self._success_due(scope):

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from portal.identity.links import MemberRow, identity_statistics, member_identity_rows
+from portal.kaltura.calls import NOT_FAILURES
 from portal.kaltura.redaction import redact_text
 from portal.models import (
     LATENCY_BOUNDS_MS,
@@ -45,7 +46,12 @@ HEALTH = {
     "not_connected": "Not connected",
     "connected": "Connected",
 }
-OUTCOMES = {"ok": "Succeeded", "kaltura_error": "Kaltura error", "transport": "Transport failure"}
+OUTCOMES = {
+    "ok": "Succeeded",
+    "kaltura_error": "Kaltura error",
+    "refused": "Refused an optional call",
+    "transport": "Transport failure",
+}
 
 
 # --- the identity section (the identity links of portal.identity.links) ------------------------------
@@ -121,7 +127,7 @@ class CallFigures:
     @property
     def failures(self) -> int:
         """Failed calls that say something is wrong (not "nothing found" answers)."""
-        return sum(g.count for g in self.groups if g.outcome != "ok" and g.code not in BENIGN_CODES)
+        return sum(g.count for g in self.groups if g.outcome not in NOT_FAILURES and g.code not in BENIGN_CODES)
 
     @property
     def p50_ms(self) -> int | None:
@@ -210,7 +216,7 @@ def recent_errors(db: Session, hub_id: int, since: datetime, limit: int = 20) ->
     rows = db.scalars(
         sa.select(stats)
         .where(stats.hub_id == hub_id, stats.hour >= since.replace(minute=0, second=0, microsecond=0))
-        .where(stats.outcome != "ok")
+        .where(stats.outcome.not_in(sorted(NOT_FAILURES)))
         .order_by(stats.hour.desc(), stats.count.desc(), stats.call)
         .limit(limit)
     )
@@ -339,7 +345,7 @@ def health_of(
 def _day_counts(db: Session, since: datetime, hub_ids: Sequence[int] | None = None) -> dict[int, tuple[int, int]]:
     """``{hub_id: (calls, failures)}`` since ``since``, in one query for every hub."""
     stats = KalturaCallStat
-    failed = sa.and_(stats.outcome != "ok", stats.code.not_in(sorted(BENIGN_CODES)))
+    failed = sa.and_(stats.outcome.not_in(sorted(NOT_FAILURES)), stats.code.not_in(sorted(BENIGN_CODES)))
     query = (
         sa.select(
             stats.hub_id,

@@ -118,7 +118,11 @@ def test_a_refused_optional_capability_is_counted_but_is_no_failure_of_the_token
 
     _flush(app)
     rows = [row for row in _stats(db, hub.id, "user.list") if row.outcome != "ok"]
-    assert [(row.code, row.count, row.slot) for row in rows] == [("SERVICE_FORBIDDEN", 1, "server")]
+    assert [(row.outcome, row.code, row.count, row.slot) for row in rows] == [
+        ("refused", "SERVICE_FORBIDDEN", 1, "server")
+    ]
+    figures = services.call_figures(db, hub.id, datetime.now(UTC) - timedelta(hours=1))
+    assert figures.failures == 0  # (the live checks of connecting made only successful or refused calls)
     health = _health(db, hub.id, "server")
     assert health is None or health.last_failure_code is None
 
