@@ -3,16 +3,15 @@ directly (as a Kaltura admin, or as a member uploading), and reading links."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import requests
 import sqlalchemy as sa
-from flask import Flask
 
 from portal.accounts.services import create_user
 from portal.hubs.services import add_member, create_hub
 from portal.models import Hub, KalturaIdentity, Plan, Role, User
+from tests.picker_support import connect  # noqa: F401  (the identity tests connect hubs the same way)
 
 
 def hub(db, slug: str = "northwind") -> Hub:  # type: ignore[no-untyped-def]
@@ -31,26 +30,6 @@ def link(db, slug: str, email: str) -> KalturaIdentity | None:  # type: ignore[n
         .join(User, User.id == KalturaIdentity.user_id)
         .where(Hub.slug == slug, User.email == email)
     )
-
-
-def connect(app: Flask, db, sandbox, slug: str = "northwind", server: str = "serverAppToken") -> None:  # type: ignore[no-untyped-def]
-    """Connect the hub through the Kaltura tab's service, with the sandbox's ``server`` token."""
-    from portal.integrations.services import Typed, save_connection
-
-    with app.app_context():
-        report = save_connection(
-            db,
-            gateway=app.extensions["kaltura"],
-            vault=app.extensions["kaltura_vault"],
-            hub=hub(db, slug),
-            actor=None,
-            typed=Typed(
-                service_url=sandbox.url,
-                client_text=json.dumps(sandbox.credentials["clientAppToken"]),
-                server_text=json.dumps(sandbox.credentials[server]),
-            ),
-        )
-    assert report.saved, ([e.message for e in report.problems], [r.as_dict() for r in report.rows if r.failed])
 
 
 def new_member(db, slug: str, email: str, name: str, role: Role = Role.PARTICIPANT) -> User:  # type: ignore[no-untyped-def]

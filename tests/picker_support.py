@@ -53,8 +53,9 @@ def embed(app: Flask, db, slug: str = "northwind", origins: tuple[str, ...] = (H
     return Embedding(target, created.kid, created.secret)
 
 
-def connect(app: Flask, db, sandbox, slug: str = "northwind") -> None:  # type: ignore[no-untyped-def]
-    """Connect the hub to the sandbox through the same service the Kaltura tab uses."""
+def connect(app: Flask, db, sandbox, slug: str = "northwind", server: str = "serverAppToken") -> None:  # type: ignore[no-untyped-def]
+    """Connect the hub to the sandbox through the same service the Kaltura tab uses, with the sandbox's
+    ``server`` token (``articleServerAppToken`` is the help article's)."""
     from portal.integrations.services import Typed, save_connection
 
     with app.app_context():
@@ -67,7 +68,7 @@ def connect(app: Flask, db, sandbox, slug: str = "northwind") -> None:  # type: 
             typed=Typed(
                 service_url=sandbox.url,
                 client_text=json.dumps(sandbox.credentials["clientAppToken"]),
-                server_text=json.dumps(sandbox.credentials["serverAppToken"]),
+                server_text=json.dumps(sandbox.credentials[server]),
             ),
         )
     assert report.saved, ([e.message for e in report.problems], [r.as_dict() for r in report.rows if r.failed])
