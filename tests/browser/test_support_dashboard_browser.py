@@ -84,3 +84,19 @@ def test_support_filters_and_sorts_the_dashboard_in_place_then_opens_a_status_pa
     expect(page.locator("#last-check")).to_contain_text("Could not connect to Kaltura")
     assert page.evaluate("window.__sameDocument") is True
     assert page.console_errors == []
+
+
+def test_a_keyboard_user_keeps_the_focus_on_the_filter_that_swapped_the_table(page, live_portal, app, db, demo):  # type: ignore[no-untyped-def]
+    # The filter submits itself on change and the swap replaces the form: the focus must come back to
+    # the same select (not fall to <body>, sending the next Tab to the top of the page).
+    _arrange(app, db)
+    sign_in(page, live_portal, "sue@support.example")
+    page.goto(live_portal + "/support")
+    page.get_by_label("Show").focus()
+
+    page.keyboard.press("ArrowDown")  # "Every hub" -> the next problem, swapped in place
+
+    expect(page).to_have_url(re.compile(r"/support\?problem="))
+    expect(page.get_by_label("Show")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Sort by")).to_be_focused()
