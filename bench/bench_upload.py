@@ -8,9 +8,15 @@ page on another origin posts the launch token into an iframe). The pump upload i
 sandbox; it is timed in the browser's clock from its first chunk's request to its final chunk's
 answer (the portal's prepare is not the pump's work). The plain upload is one
 ``uploadToken.upload`` of the whole file (``resume=0``, ``finalChunk=1``) sent by ``fetch`` from
-the same picker page to the same sandbox, with a token and session of the same member. They
-alternate (each goes first every other round), so machine noise and the disk's write-back hit
-both alike; the sandbox stores the bytes in tmpfs where there is one; the figures are the best of each (3 rounds).
+the same picker page to the same sandbox, with a token and session of the same member. A third
+upload sends the same single request with ``file.slice(0, size)`` in place of the File: Chromium
+sends a File it can name straight from disk, but every Blob (so every part of a file a chunked
+uploader sends) through its blob storage and a data pipe, at about twice the CPU per byte. On a
+machine where the browser's CPU is the limit (two cores over loopback) that single slice is the
+ceiling of any chunked upload, and ``upload_pump_vs_slice_ratio`` is what chunking itself costs.
+The three take turns going first; the sandbox stores the bytes in tmpfs where there is one, and
+each upload's bytes are deleted once measured (see ``_free``); the figures are the best of each
+(3 rounds).
 
 ``portal_rss_growth_mb`` is the worker's peak resident memory during the pump upload minus its
 resident memory just before: the bytes never pass through the portal, so it does not grow with
@@ -21,6 +27,7 @@ Usage: .venv/bin/python -m bench --only upload   (or: .venv/bin/python bench/ben
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -42,15 +49,17 @@ MB = 1024 * 1024
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
-PLAIN_UPLOAD_JS = """async ([url, ks, tokenId]) => {
-  const file = document.getElementById("bench-file").files[0];
+PLAIN_UPLOAD_JS = """async ([url, ks, tokenId, sliced]) => {
+  const input = document.getElementById("bench-file").files[0];
+  // sliced: the same bytes as a Blob (file.slice), the only way a chunked uploader can send a part.
+  const file = sliced ? input.slice(0, input.size) : input;
   const form = new FormData();
   form.append("ks", ks);
   form.append("uploadTokenId", tokenId);
   form.append("resume", "0");
   form.append("finalChunk", "1");
   form.append("resumeAt", "0");
-  form.append("fileData", file, file.name);
+  form.append("fileData", file, input.name);
   const started = performance.now();
   const response = await fetch(url, { method: "POST", body: form, credentials: "omit" });
   const answer = await response.json();
@@ -136,6 +145,9 @@ def _file(path: Path, size: int) -> None:
         while left > 0:
             out.write(block[: min(left, len(block))])
             left -= len(block)
+        # On disk now, not later: the kernel's write-back would otherwise land in some upload's time.
+        out.flush()
+        os.fsync(out.fileno())
     assert path.stat().st_size == size
 
 
@@ -149,6 +161,19 @@ def _plain_target(sandbox: SandboxProcess, size: int, name: str) -> tuple[str, s
         ks = gateway.upload_session(sandbox.url, token, USER, expiry=3600).ks
         upload_token = gateway.add_upload_token(sandbox.url, token, USER, file_name=name, file_size=size)
     return ks, upload_token.id
+
+
+def _free(store: Path) -> None:
+    """Delete the bytes the sandbox has stored so far (the bench needs none of them again).
+
+    Each upload then writes into memory this machine has just used. On a virtual machine the first
+    touch of fresh memory is slow and uneven (the host backs the page then): without this, uploads
+    got slower round after round (the sandbox's CPU for the same 500 MB doubled by the fifth), and
+    whichever upload came later paid for it.
+    """
+    for path in (store / "files").rglob("*"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
 
 
 class Round:
@@ -177,19 +202,27 @@ class Round:
         if "/uploadToken/action/upload" in request.url:
             self.sent.append(_span(request))
 
-    def plain(self) -> tuple[float, float]:
-        """One request with the whole file, from the same page: (seconds, sandbox CPU seconds)."""
-        self.picker.evaluate(
-            "() => { const i = document.createElement('input'); i.type = 'file'; "
-            "i.id = 'bench-file'; i.hidden = true; document.body.append(i); }"
-        )
-        self.picker.set_input_files("#bench-file", str(self.source))
+    def plain(self, sliced: bool = False) -> tuple[float, float]:
+        """One request with the whole file, from the same page: (seconds, sandbox CPU seconds).
+
+        ``sliced`` sends ``file.slice(0, size)`` instead of the File: Chromium reads a File it
+        can name from disk itself, but sends any Blob (every slice) through its blob storage
+        and a data pipe, which costs it about twice the CPU per byte (measured with this bench).
+        """
+        if not self.picker.evaluate("() => !!document.getElementById('bench-file')"):
+            self.picker.evaluate(
+                "() => { const i = document.createElement('input'); i.type = 'file'; "
+                "i.id = 'bench-file'; i.hidden = true; document.body.append(i); }"
+            )
+            self.picker.set_input_files("#bench-file", str(self.source))
         ks, token_id = _plain_target(self.sandbox, self.size, self.source.name)
         url = f"{self.sandbox.url}/api_v3/service/uploadToken/action/upload?format=1"
         cpu = _cpu_seconds(self.sandbox_pid)
-        answer = self.picker.evaluate(PLAIN_UPLOAD_JS, [url, ks, token_id])
+        answer = self.picker.evaluate(PLAIN_UPLOAD_JS, [url, ks, token_id, sliced])
         assert answer["size"] == self.size, answer
-        return answer["seconds"], _cpu_seconds(self.sandbox_pid) - cpu
+        cpu = _cpu_seconds(self.sandbox_pid) - cpu
+        self._free()
+        return answer["seconds"], cpu
 
     def pump(self) -> tuple[float, float, float]:
         """The chunk pump, as a member uses it: (seconds, sandbox CPU seconds, portal RSS growth MB)."""
@@ -212,7 +245,13 @@ class Round:
         spans = self.sent[first:]
         assert len(spans) >= 2, spans
         seconds = max(end for _, end in spans) - min(begin for begin, _ in spans)
-        return seconds, _cpu_seconds(self.sandbox_pid) - cpu, (watch.peak - before) / MB
+        cpu = _cpu_seconds(self.sandbox_pid) - cpu
+        self._free()
+        return seconds, cpu, (watch.peak - before) / MB
+
+    def _free(self) -> None:
+        if self.sandbox.data_dir is not None:
+            _free(self.sandbox.data_dir)
 
     def close(self) -> None:
         self.context.close()
@@ -231,8 +270,7 @@ def collect(quick: bool = False) -> list[Figure]:
     source = workdir / "bench-360.mp4"
     _file(source, size)
     database = f"sqlite:///{workdir / 'portal.sqlite3'}"
-    pump_rates: list[float] = []
-    plain_rates: list[float] = []
+    rates: dict[str, list[float]] = {"plain": [], "slice": [], "pump": []}
     growth: list[float] = []
     # The sandbox keeps what it receives in memory (tmpfs) when it can: both uploads go to the same
     # place, and neither pays for this machine's disk (Kaltura's storage is not what is measured).
@@ -254,19 +292,23 @@ def collect(quick: bool = False) -> list[Figure]:
                     for number in range(rounds):
                         host.app = _host_app(node.url, stack.launch_token(secret, USER, origin=host_origin))  # type: ignore[attr-defined]
                         run = Round(browser, host_origin, sandbox, source, node.worker_pids())
-                        # Alternate which goes first, so neither always inherits the other's writes.
-                        if number % 2 == 0:
-                            (plain_s, plain_cpu), (pump_s, pump_cpu, grown) = run.plain(), run.pump()
-                        else:
-                            (pump_s, pump_cpu, grown), (plain_s, plain_cpu) = run.pump(), run.plain()
+                        # Rotate which goes first, so none always inherits another's writes.
+                        uploads = {
+                            "plain": run.plain,
+                            "slice": functools.partial(run.plain, sliced=True),
+                            "pump": run.pump,
+                        }
+                        order = list(uploads)[number % 3 :] + list(uploads)[: number % 3]
+                        measured = {name: uploads[name]() for name in order}
                         run.close()
-                        plain_rates.append(size / plain_s)
-                        pump_rates.append(size / pump_s)
-                        growth.append(grown)
+                        for name, result in measured.items():
+                            rates[name].append(size / result[0])
+                        growth.append(measured["pump"][2])
                         print(
-                            f"   round {number + 1}: plain {size / plain_s / MB:.0f} MB/s, "
-                            f"pump {size / pump_s / MB:.0f} MB/s, portal RSS +{grown:.1f} MB; "
-                            f"sandbox CPU {plain_cpu:.1f} s plain, {pump_cpu:.1f} s pump",
+                            f"   round {number + 1}: "
+                            + ", ".join(f"{name} {rates[name][-1] / MB:.0f} MB/s" for name in uploads)
+                            + f"; portal RSS +{growth[-1]:.1f} MB; sandbox CPU "
+                            + ", ".join(f"{measured[name][1]:.1f} s {name}" for name in uploads),
                             file=sys.stderr,
                         )
                 finally:
@@ -275,7 +317,7 @@ def collect(quick: bool = False) -> list[Figure]:
     finally:
         shutil.rmtree(store, ignore_errors=True)
         shutil.rmtree(workdir, ignore_errors=True)
-    pump, plain = max(pump_rates), max(plain_rates)
+    pump, plain, sliced = max(rates["pump"]), max(rates["plain"]), max(rates["slice"])
     label = f"{size // MB} MB"
     return [
         Figure("upload_pump_mb_s", pump / MB, "MB/s", baseline=plain / MB, note=f"chunk pump in Chromium, {label}"),
@@ -285,6 +327,19 @@ def collect(quick: bool = False) -> list[Figure]:
             "x",
             note=f"chunk pump ÷ one plain HTTP upload of the same {label} from the same browser (target ≥ 0.8); "
             f"best of {rounds} each",
+        ),
+        Figure(
+            "upload_slice_ratio",
+            sliced / plain,
+            "x",
+            note="one request with file.slice(0, size) ÷ the same with the File: what Chromium's Blob path costs "
+            "any uploader that sends parts of a file (the ceiling of upload_throughput_ratio here)",
+        ),
+        Figure(
+            "upload_pump_vs_slice_ratio",
+            pump / sliced,
+            "x",
+            note="chunk pump ÷ one request with file.slice(0, size): what chunking, parallelism and resuming cost",
         ),
         Figure(
             "portal_rss_growth_mb",

@@ -21,10 +21,12 @@ import logging
 import re
 import socket
 import sqlite3
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
@@ -62,6 +64,28 @@ _PLACEHOLDER = re.compile(r"\{(\d+):result((?::[^{}]*)?)\}")
 MAX_FORM_MEMORY = 64 * 1024 * 1024
 
 
+class SpoolingRequest(Request):
+    """A request whose uploaded parts are written once, to a named file under ``files_dir/spool``.
+
+    Kaltura's PHP writes an upload to its temporary directory once and moves it where it belongs;
+    werkzeug's default spools to an anonymous file under /tmp that would have to be copied again.
+    Here ``uploadToken.upload`` hard-links the part into place (``upload_token._receive``), so a
+    500 MB upload is written once, not twice. The file is deleted when the request closes.
+    """
+
+    spool_dir: Path
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        return tempfile.NamedTemporaryFile(mode="w+b", dir=self.spool_dir, prefix="part-")
+
+
 @dataclass
 class ParsedRequest:
     """The merged parameter tree and uploaded files of one HTTP request."""
@@ -89,7 +113,8 @@ class SandboxApp:
     # -- WSGI entry point ------------------------------------------------------------------------
 
     def __call__(self, environ: dict, start_response: Callable) -> Any:
-        request = Request(environ)
+        request = SpoolingRequest(environ)
+        request.spool_dir = Path(self.config.files_dir) / "spool"
         request.max_form_memory_size = MAX_FORM_MEMORY
         try:
             response = self.route(request)

@@ -24,6 +24,7 @@ files for parked chunks.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -301,6 +302,14 @@ def _receive(call: Call, row, part) -> _Chunk:
     if not name:
         raise ApiError("UPLOAD_ERROR")
     temp = _uploads_dir(call) / f"{row['id']}.incoming.{threading.get_ident()}.{time.time_ns()}"
+    spooled = getattr(part.stream, "name", None)
+    if isinstance(spooled, str) and os.path.isfile(spooled):
+        # The request spooled the part to a file beside ours (app.SpoolingRequest): keep those
+        # bytes under our name rather than writing them a second time.
+        part.stream.flush()
+        with contextlib.suppress(OSError):  # no hard links here: copy instead
+            os.link(spooled, temp)
+            return _Chunk(temp, temp.stat().st_size, name)
     size = 0
     with open(temp, "wb") as out:
         while block := part.stream.read(COPY_BLOCK):
@@ -403,9 +412,16 @@ def _append_parked(main: Path) -> int:
 def _write_at(main: Path, source: Path, offset: int) -> None:
     """Copy ``source`` into ``main`` starting at ``offset``."""
     with open(main, "r+b") as out, open(source, "rb") as data:
-        out.seek(offset)
-        while block := data.read(COPY_BLOCK):
-            out.write(block)
+        left = os.fstat(data.fileno()).st_size
+        with contextlib.suppress(OSError):  # the kernel copies without a trip through Python
+            while left > 0 and (done := os.copy_file_range(data.fileno(), out.fileno(), left, None, offset)):
+                offset += done
+                left -= done
+        if left > 0:  # copy_file_range unavailable (or not across these files): copy by hand
+            data.seek(-left, os.SEEK_END)
+            out.seek(offset)
+            while block := data.read(COPY_BLOCK):
+                out.write(block)
 
 
 def _record_progress(call: Call, token_id: str, main: Path, final: bool) -> dict:

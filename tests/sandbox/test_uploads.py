@@ -8,11 +8,15 @@ must give back exactly the bytes that were sent.
 from __future__ import annotations
 
 import os
+import socket
 import threading
+import time
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
+from kaltura_sandbox.testing import SandboxProcess
 from tests.sandbox.conftest import JsonApi, is_error
 from tests.sandbox.media_support import (
     PARTICIPANT,
@@ -218,3 +222,47 @@ def test_list_filters_and_paging(api, ks):
     assert [t["id"] for t in partial["objects"]] == [made[1]["id"]]
     page = api.ok("uploadToken", "list", ks=ks, pager={"pageSize": 2, "pageIndex": 2})
     assert page["totalCount"] == 3 and len(page["objects"]) == 1
+
+
+def _cut_short(url: str, ks: str, token_id: str, sent: int, promised: int) -> None:
+    """Start a multipart upload that promises ``promised`` bytes of file, send ``sent``, hang up."""
+    boundary = "cutshort"
+    head = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in (("ks", ks), ("uploadTokenId", token_id), ("resume", "0"), ("finalChunk", "1"))
+    )
+    head += f'--{boundary}\r\nContent-Disposition: form-data; name="fileData"; filename="cut.mp4"\r\n\r\n'
+    length = len(head) + promised + len(f"\r\n--{boundary}--\r\n")
+    where = urlsplit(url)
+    with socket.create_connection((where.hostname, where.port), timeout=10) as conn:
+        conn.sendall(
+            (
+                f"POST /api_v3/service/uploadToken/action/upload?format=1 HTTP/1.1\r\nHost: {where.netloc}\r\n"
+                f"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {length}\r\n\r\n"
+            ).encode()
+            + head.encode()
+            + os.urandom(sent)
+        )
+
+
+def test_received_parts_leave_nothing_behind(tmp_path):
+    """Parts are spooled under files_dir and kept by a hard link, not a second copy: whatever
+    happens to the request (refused, cut short, or stored), no spooled file outlives it."""
+    with SandboxProcess(data_dir=tmp_path) as sandbox:
+        api = JsonApi(sandbox.url)
+        ks = user_ks(api, sandbox.credentials, PARTICIPANT)
+        data = payload(3 * 1024 * 1024)
+        assert upload(api.url, ks, "0_" + "x" * 32, data)["code"] == "UPLOAD_TOKEN_NOT_FOUND"
+        token = new_token(api, ks, fileName="kept.mp4", fileSize=len(data))
+        _cut_short(api.url, ks, token["id"], sent=1024 * 1024, promised=len(data))
+        done = upload_ok(api.url, ks, token["id"], data, name="kept.mp4")
+        assert (done["status"], done["uploadedFileSize"]) == (2, len(data))
+        spool = tmp_path / "files" / "spool"
+        deadline = time.monotonic() + 5  # the cut-short request ends when the server sees the hang-up
+        while any(spool.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(spool.iterdir()) == []
+        stored = [path for path in (tmp_path / "files" / "uploads").iterdir() if path.is_file()]
+        assert [path.stat().st_size for path in stored] == [len(data)]
+        assert stored[0].stat().st_nlink == 1  # the spooled name is gone, only ours is left
+        assert downloaded(api, ks, token["id"]) == data
