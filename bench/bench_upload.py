@@ -47,6 +47,8 @@ from kaltura_sandbox.testing import SandboxProcess
 USER = "pat@northwind.example"
 MB = 1024 * 1024
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+#: The emulated link of the last round, bytes/s up (BENCH_UPLOAD_LINK_MB_S, 0 to skip it).
+LINK = float(os.environ.get("BENCH_UPLOAD_LINK_MB_S", "50")) * MB
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 PLAIN_UPLOAD_JS = """async ([url, ks, tokenId, sliced]) => {
@@ -179,7 +181,15 @@ def _free(store: Path) -> None:
 class Round:
     """One picker page in Chromium that uploads the same file both ways."""
 
-    def __init__(self, browser: Any, host_origin: str, sandbox: SandboxProcess, source: Path, pids: list[int]) -> None:
+    def __init__(
+        self,
+        browser: Any,
+        host_origin: str,
+        sandbox: SandboxProcess,
+        source: Path,
+        pids: list[int],
+        link: float | None = None,
+    ) -> None:
         self.context = browser.new_context()
         self.page = self.context.new_page()
         self.sandbox = sandbox
@@ -197,6 +207,15 @@ class Round:
         picker = self.page.frame(name="picker")
         assert picker is not None
         self.picker = picker
+        if link:
+            # A link of `link` bytes/s up with 20 ms of latency for every request of the page and
+            # its picker frame (Chromium's own network emulation, shared by all their requests).
+            devtools = self.context.new_cdp_session(self.page)
+            devtools.send("Network.enable")
+            devtools.send(
+                "Network.emulateNetworkConditions",
+                {"offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": link},
+            )
 
     def _seen(self, request: Any) -> None:
         if "/uploadToken/action/upload" in request.url:
@@ -271,6 +290,7 @@ def collect(quick: bool = False) -> list[Figure]:
     _file(source, size)
     database = f"sqlite:///{workdir / 'portal.sqlite3'}"
     rates: dict[str, list[float]] = {"plain": [], "slice": [], "pump": []}
+    on_link: dict[str, float] = {}
     growth: list[float] = []
     # The sandbox keeps what it receives in memory (tmpfs) when it can: both uploads go to the same
     # place, and neither pays for this machine's disk (Kaltura's storage is not what is measured).
@@ -311,6 +331,17 @@ def collect(quick: bool = False) -> list[Figure]:
                             + ", ".join(f"{measured[name][1]:.1f} s {name}" for name in uploads),
                             file=sys.stderr,
                         )
+                    if LINK:
+                        # Where the link is the limit, as on any real network, not the browser's CPU.
+                        host.app = _host_app(node.url, stack.launch_token(secret, USER, origin=host_origin))  # type: ignore[attr-defined]
+                        run = Round(browser, host_origin, sandbox, source, node.worker_pids(), link=LINK)
+                        on_link = {"plain": run.plain()[0], "pump": run.pump()[0]}
+                        run.close()
+                        print(
+                            f"   on a {LINK / MB:.0f} MB/s link: plain {size / on_link['plain'] / MB:.1f} MB/s, "
+                            f"pump {size / on_link['pump'] / MB:.1f} MB/s",
+                            file=sys.stderr,
+                        )
                 finally:
                     browser.close()
             host.shutdown()
@@ -340,6 +371,19 @@ def collect(quick: bool = False) -> list[Figure]:
             pump / sliced,
             "x",
             note="chunk pump ÷ one request with file.slice(0, size): what chunking, parallelism and resuming cost",
+        ),
+        *(
+            [
+                Figure(
+                    "upload_link_ratio",
+                    on_link["plain"] / on_link["pump"],
+                    "x",
+                    note=f"chunk pump ÷ the plain upload on a {LINK / MB:.0f} MB/s link with 20 ms latency "
+                    "(Chromium's network emulation), one round",
+                )
+            ]
+            if LINK
+            else []
         ),
         Figure(
             "portal_rss_growth_mb",
