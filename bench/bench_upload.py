@@ -16,7 +16,9 @@ machine where the browser's CPU is the limit (two cores over loopback) that sing
 ceiling of any chunked upload, and ``upload_pump_vs_slice_ratio`` is what chunking itself costs.
 The three take turns going first; the sandbox stores the bytes in tmpfs where there is one, and
 each upload's bytes are deleted once measured (see ``_free``); the figures are the best of each
-(3 rounds).
+(3 rounds). A last round sends the File and the pump over a link that Chromium's network
+emulation holds to 50 MB/s with 20 ms latency (``upload_link_ratio``): there the link is the
+limit, as on a real network, not the browser's CPU.
 
 ``portal_rss_growth_mb`` is the worker's peak resident memory during the pump upload minus its
 resident memory just before: the bytes never pass through the portal, so it does not grow with
