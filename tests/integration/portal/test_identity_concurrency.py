@@ -21,7 +21,9 @@ THREADS = 4
 
 def test_concurrent_first_uses_make_one_link_and_one_kaltura_user(app, db, demo, sandbox):
     ids.connect(app, db, sandbox)
-    sandbox.control("latency", seconds=0.4, action="user.list")
+    # Long enough that all four lookups overlap even when a loaded CI machine starts the threads
+    # far apart (0.4 s once let one thread create the user before another had looked).
+    sandbox.control("latency", seconds=1.5, action="user.list")
     sandbox.control("calls/reset")
     gateway = app.extensions["kaltura"]
     barrier = threading.Barrier(THREADS)
