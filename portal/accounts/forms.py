@@ -4,14 +4,19 @@ EMAIL_MAX = 320  # the longest address the database keeps (RFC 5321's limit)
 PASSWORD_MAX = 1024  # hashing a megabyte "password" would cost the server, not the attacker
 
 
-class SignInForm(PortalForm):
-    email = EmailField(
-        "Email",
+def email_field(label: str, missing: str) -> EmailField:
+    """An email field: required (``missing`` says what to enter) and no longer than the database keeps."""
+    return EmailField(
+        label,
         validators=[
-            Required("Enter the email address you sign in with."),
+            Required(missing),
             MaxLength(EMAIL_MAX, "An email address has at most {limit} characters; this one has {length}."),
         ],
     )
+
+
+class SignInForm(PortalForm):
+    email = email_field("Email", "Enter the email address you sign in with.")
     password = PasswordField(
         "Password",
         validators=[

@@ -1,8 +1,8 @@
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from portal.accounts.forms import EMAIL_MAX
-from portal.inputs import EmailField, MaxLength, PortalForm, Required, SelectField, TextField, VisibleText
+from portal.accounts.forms import email_field
+from portal.inputs import PortalForm, Required, SelectField, TextField, VisibleText
 from portal.models import Plan, Role
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
@@ -26,13 +26,7 @@ class PlanForm(PortalForm):
 
 
 class AddMemberForm(PortalForm):
-    email = EmailField(
-        "Email",
-        validators=[
-            Required("Enter the email address of the person to add."),
-            MaxLength(EMAIL_MAX, "An email address has at most {limit} characters; this one has {length}."),
-        ],
-    )
+    email = email_field("Email", "Enter the email address of the person to add.")
     role = SelectField(
         "Role",
         choices=ROLE_CHOICES,

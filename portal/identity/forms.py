@@ -1,14 +1,8 @@
 """Forms of the identity pages: support's email change."""
 
-from portal.accounts.forms import EMAIL_MAX
-from portal.inputs import EmailField, MaxLength, PortalForm, Required
+from portal.accounts.forms import email_field
+from portal.inputs import PortalForm
 
 
 class EmailChangeForm(PortalForm):
-    email = EmailField(
-        "New email",
-        validators=[
-            Required("Enter the new email address."),
-            MaxLength(EMAIL_MAX, "An email address has at most {limit} characters; this one has {length}."),
-        ],
-    )
+    email = email_field("New email", "Enter the new email address.")
