@@ -122,7 +122,7 @@ def kaltura_tab(web: requests.Session, nodes: list[stack.Gunicorn], sandbox: San
         timeout=90,
     )
     check(tested.status_code == 200, f"Test connection answered {tested.status_code}: {_text(tested)}")
-    rows = re.findall(r'<tr class="check-(\w+)">', tested.text)
+    rows = re.findall(r'<tr class="check-(\w+)"', tested.text)
     check(rows and "fail" not in rows, f"the connection test's rows are {rows}")
     check("All checks passed." in tested.text or "with a warning" in tested.text, "the connection test did not pass")
 
